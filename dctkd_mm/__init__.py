@@ -1,0 +1,20 @@
+"""dctkd_mm: DCT-driven attention distillation for MMRazor/MMPretrain.
+
+Importing the package (or ``custom_imports=dict(imports=['dctkd_mm'])`` in
+a config) applies the compatibility layer, then imports MMRazor's models
+and engine and registers this plugin's losses, connectors, datasets,
+metrics and hooks into the OpenMMLab registries.
+"""
+from . import compat
+
+compat.apply()
+
+import mmpretrain.datasets  # noqa: E402,F401  (fills mmpretrain registries)
+import mmpretrain.models  # noqa: E402,F401
+import mmrazor.engine  # noqa: E402,F401
+import mmrazor.models  # noqa: E402,F401
+
+from . import models  # noqa: E402,F401
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__', 'compat', 'models']

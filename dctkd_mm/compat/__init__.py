@@ -1,0 +1,30 @@
+"""Everything dctkd_mm does to make MMRazor 1.0.0 / MMEngine 0.10.7 /
+MMPretrain 1.2 work on current PyTorch, in one place.
+
+:func:`apply` runs first on ``import dctkd_mm``. Each fix is a no-op where
+the stack already works natively; none edits site-packages or turns safe
+checkpoint loading off.
+"""
+from .launcher import setup_cpu_distributed
+from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
+                             install_quantization_import_guard)
+from .safe_load import allow_mmengine_checkpoints, checkpoint_safe_globals
+
+_applied = False
+
+
+def apply() -> None:
+    """Install the import guard and the checkpoint allowlist (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    install_quantization_import_guard()
+    allow_mmengine_checkpoints()
+    _applied = True
+
+
+__all__ = [
+    'apply', 'setup_cpu_distributed', 'install_quantization_import_guard',
+    'allow_mmengine_checkpoints', 'checkpoint_safe_globals',
+    'MMRazorFeatureUnavailable', 'REPLACED_MODULES'
+]

@@ -1,0 +1,3 @@
+from .dct_attention_loss import DCTAttentionLoss
+
+__all__ = ['DCTAttentionLoss']
