@@ -14,7 +14,9 @@ import mmpretrain.models  # noqa: E402,F401
 import mmrazor.engine  # noqa: E402,F401
 import mmrazor.models  # noqa: E402,F401
 
-from . import models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
-__all__ = ['__version__', 'compat', 'models']
+__all__ = [
+    '__version__', 'compat', 'datasets', 'engine', 'evaluation', 'models'
+]

@@ -1,2 +1,3 @@
+from .algorithms import *  # noqa: F401,F403
 from .connectors import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -11,7 +11,7 @@ _head = dict(type='mmpretrain.LinearClsHead',
 
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='FrozenTeacherDistill',
     data_preprocessor=dict(
         type='mmpretrain.ClsDataPreprocessor',
         mean=[123.675, 116.28, 103.53],

@@ -1,0 +1,3 @@
+from .frozen_teacher_distill import FrozenTeacherDistill
+
+__all__ = ['FrozenTeacherDistill']
