@@ -25,6 +25,7 @@ setup(
     install_requires=[
         'torch>=1.13', 'torchvision', 'mmengine>=0.10,<0.11',
         'mmpretrain>=1.2,<1.3', 'mmrazor==1.0.0', 'joblib', 'ordered-set',
+        'setuptools<81',
         'numpy', 'scipy', 'matplotlib'
     ],
     extras_require=dict(tests=['pytest']),

@@ -9,11 +9,10 @@ _base_ = [
     '_base_/distill/dct_resnet_stages.py',
 ]
 
-num_classes = 365
 teacher_ckpt = 'checkpoints/resnet50_places365.pth'  # see README
 model = dict(
-    architecture=dict(head=dict(num_classes=num_classes)),
-    teacher=dict(head=dict(num_classes=num_classes)),
+    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
+    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher_ckpt=teacher_ckpt,
     distiller={{_base_.dct_distiller}},
 )

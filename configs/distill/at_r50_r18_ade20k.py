@@ -1,0 +1,16 @@
+# Baseline: Attention transfer (MMRazor ATLoss, four stages),
+# ResNet-50 -> ResNet-18 on ADE20K scenes.
+_base_ = [
+    '../_base_/datasets/ade20k_scene_bs128.py',
+    '../_base_/schedules/scene_sgd_70e.py',
+    '../_base_/distill_runtime.py',
+    '../_base_/distill/pair_r50_r18.py',
+    '../_base_/distill/at_resnet_stages.py',
+]
+
+model = dict(
+    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
+    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
+    teacher_ckpt='checkpoints/resnet50_ade20k.pth',
+    distiller={{_base_.at_distiller}},
+)
