@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 
 import dctkd_mm  # noqa: F401
 
@@ -22,7 +22,12 @@ def _rel(path):
 
 
 def build_model(cfg):
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmpretrain')):
+        return _build_model(cfg)
+
+
+def _build_model(cfg):
     model_cfg = cfg.model.copy()
     if 'teacher_ckpt' in model_cfg:
         model_cfg.teacher_ckpt = None  # the checkpoint is not here

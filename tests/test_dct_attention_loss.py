@@ -71,7 +71,8 @@ def test_identical_maps_give_zero_loss_whatever_the_channels():
     feat = torch.rand(3, 8, 7, 9)
     # Repeating channels leaves mean_c F^2 unchanged.
     loss = DCTAttentionLoss()(feat, feat.repeat(1, 3, 1, 1))
-    assert float(loss) == pytest.approx(0.0, abs=1e-6)
+    # float32 rounding of the two channel means, amplified by min-max.
+    assert float(loss) == pytest.approx(0.0, abs=1e-5)
 
 
 def test_loss_weight_and_reductions():

@@ -1,8 +1,9 @@
 """Evaluate a checkpoint of a dctkd_mm / MMRazor / MMPretrain config.
 
 Same command line as MMPretrain's ``tools/test.py``. For a distillation
-config, MMRazor's ``SingleTeacherDistillValLoop`` is used as the test loop
-too, so the student and the teacher are both reported.
+config (validated by MMRazor's ``SingleTeacherDistillValLoop``), the
+``SingleTeacherDistillTestLoop`` tests the student and then the teacher
+(metrics ``teacher.*``); ``--out`` dumps the student's predictions.
 """
 import argparse
 import os
@@ -10,6 +11,7 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -67,9 +69,15 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
 
-    if cfg.get('val_cfg', {}).get('type', '').endswith(
+    # A distillation config validates student and teacher with MMRazor's
+    # val loop; test both the same way (that loop itself cannot test),
+    # unless the config names its own test loop.
+    test_cfg = cfg.get('test_cfg') or {}
+    val_loop = (cfg.get('val_cfg') or {}).get('type', '')
+    if 'type' not in test_cfg and val_loop.endswith(
             'SingleTeacherDistillValLoop'):
-        cfg.test_cfg = dict(type=cfg.val_cfg.type)
+        cfg.test_cfg = dict(
+            test_cfg, type='mmrazor.SingleTeacherDistillTestLoop')
     if args.amp:
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
 
@@ -102,7 +110,8 @@ def main(argv=None):
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    if args.out and args.out_item == 'metrics':
+    # Every rank holds the same metrics; one writer keeps the file whole.
+    if args.out and args.out_item == 'metrics' and is_main_process():
         import mmengine
         mmengine.dump(metrics, args.out)
     return metrics

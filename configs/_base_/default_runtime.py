@@ -10,6 +10,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
+# MMEngine's DDP wrapper does not broadcast buffers: without this each rank
+# validates and saves its own BatchNorm statistics.
+custom_hooks = [dict(type='SyncBuffersHook')]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

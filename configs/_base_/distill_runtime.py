@@ -1,7 +1,5 @@
 # Runtime for distillation configs: MMRazor's validation loop reports the
-# student and the teacher (keys prefixed ``student.`` / ``teacher.``).
+# student (plain metric keys) and the teacher (keys prefixed ``teacher.``).
 _base_ = ['./default_runtime.py']
 
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
-# The frozen teacher's parameters never receive gradients.
-find_unused_parameters = True

@@ -1,0 +1,8 @@
+from .distill_test_loop import SingleTeacherDistillTestLoop
+from .exact_resume_loop import ExactResumeEpochBasedTrainLoop
+from .rng_state import get_rng_state, preserved_rng_state, set_rng_state
+
+__all__ = [
+    'SingleTeacherDistillTestLoop', 'ExactResumeEpochBasedTrainLoop',
+    'get_rng_state', 'set_rng_state', 'preserved_rng_state'
+]

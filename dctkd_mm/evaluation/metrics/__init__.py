@@ -1,0 +1,3 @@
+from .mean_class_accuracy import MeanClassAccuracy
+
+__all__ = ['MeanClassAccuracy']
