@@ -9,7 +9,8 @@ from dctkd_mm.models.connectors import (ActivationMapAdapter,
 
 def test_attention_map_connector_normalisations():
     feat = torch.rand(2, 6, 5, 7)
-    raw = MODELS.build(dict(type='AttentionMapConnector', normalize=None))
+    raw = MODELS.build(
+        dict(type='mmrazor.AttentionMapConnector', normalize=None))
     expected = feat.pow(2).mean(1, keepdim=True)
     torch.testing.assert_close(raw(feat), expected)
 
@@ -34,7 +35,8 @@ def test_attention_map_connector_p_and_errors():
 
 
 def test_adapter_starts_as_identity_and_learns():
-    adapter = MODELS.build(dict(type='ActivationMapAdapter', in_channels=8))
+    adapter = MODELS.build(
+        dict(type='mmrazor.ActivationMapAdapter', in_channels=8))
     adapter.init_weights()
     feat = torch.rand(4, 8, 6, 6)
     torch.testing.assert_close(adapter(feat), feat)

@@ -170,6 +170,7 @@ def test_gt_labels_from_data_samples():
 
 
 def test_registered_in_mmrazor_models():
-    loss = MODELS.build(dict(type='DCTAttentionLoss', transform='reference',
-                             loss_weight=3.))
+    loss = MODELS.build(
+        dict(type='mmrazor.DCTAttentionLoss', transform='reference',
+             loss_weight=3.))
     assert isinstance(loss, DCTAttentionLoss) and loss.loss_weight == 3.

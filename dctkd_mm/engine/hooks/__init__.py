@@ -1,1 +1,3 @@
-__all__ = []
+from .attention_map_visualization_hook import AttentionMapVisualizationHook
+
+__all__ = ['AttentionMapVisualizationHook']

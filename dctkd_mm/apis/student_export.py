@@ -1,0 +1,172 @@
+"""Turn a distillation checkpoint into a plain MMPretrain student.
+
+A distillation run saves one ``state_dict`` for the whole algorithm: the
+student under ``architecture.``, the frozen teacher under ``teacher.`` and
+trainable distillation parts (connectors, adapters) under ``distiller.``.
+:func:`export_student` keeps only the student, renamed as MMPretrain names
+it, and writes a config that MMPretrain builds without MMRazor: the
+student's model dict with MMPretrain scopes resolved, and the algorithm's
+data preprocessor moved into it (the student's own one, unused during
+distillation, has no normalisation).
+"""
+import copy
+import os
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, Tuple, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader
+
+STUDENT_PREFIX = 'architecture.'
+#: Top-level config keys only the distillation run uses (``work_dir`` and
+#: ``launcher`` are the run's own; tools set them again).
+DISTILL_ONLY_KEYS = ('teacher_ckpt', 'find_unused_parameters', 'work_dir',
+                     'launcher')
+#: Hooks that need a teacher and a distiller.
+DISTILL_ONLY_HOOKS = ('AttentionMapVisualizationHook', )
+
+
+def student_state_dict(
+        state_dict: Dict[str, torch.Tensor],
+        prefix: str = STUDENT_PREFIX) -> Tuple[OrderedDict, Dict[str, int]]:
+    """The student's weights with ``prefix`` removed, and the number of
+    dropped keys per top-level name (``teacher``, ``distiller``, ...)."""
+    student, dropped = OrderedDict(), {}
+    for key, value in state_dict.items():
+        if key.startswith(prefix):
+            student[key[len(prefix):]] = value
+        else:
+            group = key.split('.', 1)[0]
+            dropped[group] = dropped.get(group, 0) + 1
+    if not student:
+        raise KeyError(f'no `{prefix}*` keys in the checkpoint; is it a '
+                       'distillation checkpoint? Top-level names found: '
+                       f'{sorted(dropped)}')
+    return student, dropped
+
+
+def _unscope(node, where: str = 'model'):
+    """Copy of a model config with ``mmpretrain.X`` types as ``X`` and
+    ``_scope_='mmpretrain'`` removed; other scopes are an error, since
+    MMPretrain alone could not build them."""
+    if isinstance(node, (list, tuple)):
+        return type(node)(
+            _unscope(v, f'{where}[{i}]') for i, v in enumerate(node))
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == '_scope_':
+            if value != 'mmpretrain':
+                raise ValueError(f'{where} has _scope_={value!r}; an '
+                                 'MMPretrain student cannot use it')
+            continue
+        if key == 'type' and isinstance(value, str) and '.' in value:
+            scope, _, name = value.partition('.')
+            if scope != 'mmpretrain':
+                raise ValueError(f'{where}.type={value!r} is not an '
+                                 'MMPretrain type; the student cannot be '
+                                 'exported as a plain MMPretrain model')
+            value = name
+        out[key] = _unscope(value, f'{where}.{key}')
+    return out
+
+
+def student_config(cfg: Config) -> Config:
+    """The MMPretrain config of a distillation config's student."""
+    model = cfg.get('model') or {}
+    architecture = model.get('architecture')
+    if not isinstance(architecture, dict) or 'cfg_path' in architecture:
+        raise ValueError('export needs `model.architecture` as an inline '
+                         'model dict (not a cfg_path reference)')
+    student = copy.deepcopy(dict(architecture))
+    if model.get('data_preprocessor') is not None:
+        student['data_preprocessor'] = copy.deepcopy(
+            model['data_preprocessor'])
+    student = _unscope(student)
+
+    out = {}
+    for key, value in cfg.to_dict().items():
+        # `_x` keys are locals of base files, already substituted.
+        if key.startswith('_') or key in DISTILL_ONLY_KEYS or _is_distiller(
+                value):
+            continue
+        out[key] = value
+    out['model'] = student
+    head_classes = (student.get('head') or {}).get('num_classes')
+    if 'num_classes' in out and head_classes is not None:
+        out['num_classes'] = head_classes  # keep the variable truthful
+    out['default_scope'] = 'mmpretrain'
+    out['load_from'] = None
+    out['resume'] = False
+    for loop in ('val_cfg', 'test_cfg'):
+        loop_type = str((out.get(loop) or {}).get('type', ''))
+        if loop_type.endswith('DistillValLoop'):
+            out[loop] = dict()  # plain ValLoop / TestLoop
+    if out.get('custom_hooks'):
+        out['custom_hooks'] = [
+            h for h in out['custom_hooks']
+            if str(h.get('type', '')).split('.')[-1] not in DISTILL_ONLY_HOOKS
+        ]
+    return Config(out)
+
+
+def _is_distiller(value) -> bool:
+    return isinstance(value, dict) and str(value.get('type', '')).endswith(
+        'Distiller')
+
+
+def build_student(cfg: Config):
+    """Build the student of an exported config with MMPretrain alone."""
+    from mmpretrain.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(copy.deepcopy(cfg.model))
+
+
+def export_student(config: Union[str, Config],
+                   checkpoint: str,
+                   out_dir: str,
+                   name: str = 'student') -> Dict[str, object]:
+    """Write ``<out_dir>/<name>.pth`` and ``<out_dir>/<name>.py``.
+
+    The checkpoint holds ``meta`` (the source's, with ``cfg`` replaced by
+    the student config) and the student's ``state_dict``; no optimizer or
+    scheduler state. Before writing, the student is built from the new
+    config and the weights are loaded into it strictly.
+
+    Returns:
+        dict: ``checkpoint`` and ``config`` paths, ``num_params`` (student
+        keys kept) and ``dropped`` (keys dropped per top-level name).
+    """
+    cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    # Safe torch.load (weights_only); dctkd_mm.compat allowlists the
+    # MMEngine types a runner checkpoint holds.
+    source = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = source.get('state_dict', source)
+    weights, dropped = student_state_dict(state)
+    s_cfg = student_config(cfg)
+    try:
+        build_student(s_cfg).load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        raise RuntimeError(f'the student weights of {checkpoint} do not '
+                           f'match the student built from {cfg.filename}: '
+                           f'{exc}') from exc
+
+    meta = dict(source.get('meta') or {})
+    meta.update(cfg=s_cfg.pretty_text, exported_from=osp.abspath(checkpoint),
+                dropped_keys=dropped)
+    os.makedirs(out_dir, exist_ok=True)
+    ckpt_path = osp.join(out_dir, f'{name}.pth')
+    cfg_path = osp.join(out_dir, f'{name}.py')
+    torch.save({'meta': meta, 'state_dict': weights}, ckpt_path)
+    s_cfg.dump(cfg_path)
+    return dict(checkpoint=ckpt_path, config=cfg_path,
+                num_params=len(weights), dropped=dropped)
+
+
+__all__ = [
+    'export_student', 'student_config', 'student_state_dict', 'build_student'
+]
