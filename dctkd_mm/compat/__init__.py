@@ -5,6 +5,9 @@ MMPretrain 1.2 work on current PyTorch, in one place.
 the stack already works natively; none edits site-packages or turns safe
 checkpoint loading off.
 """
+from . import checkpoint_loading
+from .checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
+                                 load_checkpoint_file)
 from .launcher import setup_cpu_distributed
 from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
                              install_quantization_import_guard)
@@ -14,17 +17,20 @@ _applied = False
 
 
 def apply() -> None:
-    """Install the import guard and the checkpoint allowlist (idempotent)."""
+    """Install the import guard, the checkpoint allowlist and the
+    checkpoint loader naming files in its errors (idempotent)."""
     global _applied
     if _applied:
         return
     install_quantization_import_guard()
     allow_mmengine_checkpoints()
+    checkpoint_loading.install()
     _applied = True
 
 
 __all__ = [
     'apply', 'setup_cpu_distributed', 'install_quantization_import_guard',
     'allow_mmengine_checkpoints', 'checkpoint_safe_globals',
-    'MMRazorFeatureUnavailable', 'REPLACED_MODULES'
+    'MMRazorFeatureUnavailable', 'REPLACED_MODULES', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'CheckpointReadError'
 ]

@@ -1,0 +1,65 @@
+"""Fixtures shared by the reliability tests (see docs/reliability.md)."""
+import os.path as osp
+import sys
+
+import pytest
+
+HERE = osp.dirname(osp.abspath(__file__))
+if HERE not in sys.path:  # reliability_support, reliability_hooks
+    sys.path.insert(0, HERE)
+
+import reliability_support as rs  # noqa: E402
+from reliability_support import train_in_process  # noqa: E402
+
+
+@pytest.fixture(scope='session')
+def tiny_data(tmp_path_factory):
+    """A 4-class Places365 tree (16 train, 8 val images of 40 px)."""
+    return rs.make_tiny_places365(
+        str(tmp_path_factory.mktemp('tiny_places365')))
+
+
+@pytest.fixture(scope='session')
+def teacher_ckpt(tiny_data, tmp_path_factory):
+    """A genuine MMPretrain checkpoint: configs/teachers/resnet50_places365
+    trained for one epoch on the tiny data by tools/train.py."""
+    root = tmp_path_factory.mktemp('teacher')
+    config = rs.write_teacher_config(str(root / 'teacher.py'), tiny_data)
+    train_in_process([config, '--work-dir', str(root / 'work')])
+    path = root / 'work' / 'epoch_1.pth'
+    assert path.is_file()
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def distill_config(request, tiny_data, teacher_ckpt, tmp_path_factory):
+    """The flagship config on the tiny data (see
+    reliability_support.write_distill_config)."""
+    root = tmp_path_factory.mktemp('distill_config')
+    config = rs.write_distill_config(
+        str(root / 'tiny_dct_kd.py'), tiny_data, teacher_ckpt)
+    # The uninterrupted run takes a while in its own process: start it
+    # now, next to the in-process tests, if any collected test needs it.
+    if any('uninterrupted_run' in getattr(item, 'fixturenames', ())
+           for item in request.session.items):
+        _start_uninterrupted(config, tmp_path_factory)
+    return config
+
+
+_RUNS = {}
+
+
+def _start_uninterrupted(config, tmp_path_factory):
+    if config not in _RUNS:
+        _RUNS[config] = rs.BackgroundRun(
+            config, str(tmp_path_factory.mktemp('uninterrupted')))
+    return _RUNS[config]
+
+
+@pytest.fixture(scope='session')
+def uninterrupted_run(distill_config, tmp_path_factory):
+    """The tiny flagship run, 2 epochs, never interrupted, in a background
+    process (call ``.wait()`` before reading its files)."""
+    run = _start_uninterrupted(distill_config, tmp_path_factory)
+    yield run
+    run.stop()

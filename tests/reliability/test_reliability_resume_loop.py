@@ -1,0 +1,201 @@
+"""ExactResumeEpochBasedTrainLoop on a toy model whose training draws from
+every generator (NumPy and Python augmentation, a torch dropout), so a
+generator left in the wrong state shows in the weights. In-process and
+fast; the kill-and-resume run of the real flagship config is in
+test_reliability_resume.py.
+"""
+import random
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.evaluator import BaseMetric
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from torch.utils.data import Dataset
+
+from reliability_support import runner_state_restored
+from dctkd_mm.engine.runner import ExactResumeEpochBasedTrainLoop
+
+NUM_SAMPLES, BATCH, EPOCHS = 10, 2, 3  # 5 batches per epoch
+
+
+class NoisyDataset(Dataset):
+    """Random jitter from NumPy and Python's ``random`` on each read, as
+    data augmentation does."""
+
+    metainfo = dict(classes=('a', 'b'))
+
+    def __len__(self):
+        return NUM_SAMPLES
+
+    def __getitem__(self, idx):
+        x = torch.full((4, ), float(idx))
+        x += float(np.random.uniform(-1, 1)) + random.uniform(-1, 1)
+        return dict(inputs=x, target=torch.tensor(idx % 2), index=idx)
+
+
+class DropoutModel(BaseModel):
+    """Linear model with dropout (the torch generator); records the sample
+    indices it trains on."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        with torch.no_grad():  # the same start whatever the generators
+            self.fc.weight.copy_(torch.arange(8.).view(2, 4) / 10 - 0.3)
+            self.fc.bias.zero_()
+        self.drop = nn.Dropout(0.5)
+        self.seen = []
+
+    def forward(self, inputs, target, index, mode='tensor'):
+        logits = self.fc(self.drop(inputs))
+        if mode == 'loss':
+            self.seen.extend(index.tolist())
+            return dict(loss=nn.functional.cross_entropy(logits, target))
+        return [dict(pred=logits.argmax(1), target=target)]
+
+
+class ToyAccuracy(BaseMetric):
+
+    def process(self, data_batch, data_samples):
+        for s in data_samples:
+            self.results.append((s['pred'] == s['target']).float().mean())
+
+    def compute_metrics(self, results):
+        return dict(acc=float(sum(results)) / len(results))
+
+
+def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
+        resume_from=None, checkpoint=None, max_epochs=EPOCHS, batch=BATCH):
+    """Train the toy from scratch (or resume) and return the model."""
+    loader = dict(
+        dataset=NoisyDataset(),
+        sampler=dict(type='DefaultSampler', shuffle=True),
+        batch_size=batch,
+        num_workers=0,
+        collate_fn=dict(type='default_collate'))
+    with runner_state_restored():
+        runner = Runner(
+            model=DropoutModel(),
+            work_dir=str(work_dir),
+            experiment_name=f'toy_{work_dir.name}',
+            train_dataloader=loader,
+            train_cfg=dict(type=loop, max_epochs=max_epochs, val_interval=1),
+            val_dataloader=loader if validate else None,
+            val_cfg=dict() if validate else None,
+            val_evaluator=[ToyAccuracy()] if validate else None,
+            optim_wrapper=dict(
+                optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+            param_scheduler=dict(
+                type='MultiStepLR', by_epoch=True, milestones=[1]),
+            default_hooks=dict(
+                logger=dict(type='LoggerHook', interval=100),
+                checkpoint=checkpoint or dict(
+                    type='CheckpointHook', interval=1)),
+            randomness=dict(seed=1),
+            load_from=resume_from,
+            resume=resume_from is not None,
+            default_scope='mmengine')
+        runner.train()
+    return runner.model
+
+
+def same_weights(a, b):
+    return all(
+        torch.equal(x, y)
+        for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_validation_does_not_change_training(tmp_path):
+    """The resumed run skips validations the interrupted run did, so
+    validation must not move the generators (here: the dropout masks)."""
+    with_val = run(tmp_path / 'val')
+    without = run(tmp_path / 'noval', validate=False)
+    assert same_weights(with_val, without)
+    # Control: in MMEngine's loop validation does change training.
+    plain_val = run(tmp_path / 'plain_val', loop='EpochBasedTrainLoop')
+    plain = run(tmp_path / 'plain', loop='EpochBasedTrainLoop',
+                validate=False)
+    assert not same_weights(plain_val, plain)
+
+
+@pytest.mark.parametrize(
+    'checkpoint, resume_from',
+    [
+        # mid-epoch 1 (batch 3 of 5), and mid-epoch 2 (batch 2)
+        (dict(type='CheckpointHook', interval=3, by_epoch=False), 'iter_3'),
+        (dict(type='CheckpointHook', interval=7, by_epoch=False), 'iter_7'),
+        # the last batch of epoch 1 trained, its end pending
+        (dict(type='CheckpointHook', interval=5, by_epoch=False), 'iter_5'),
+        # an epoch-end checkpoint, as the flagship config writes
+        (dict(type='CheckpointHook', interval=1), 'epoch_1'),
+    ])
+def test_resume_matches_uninterrupted_run(tmp_path, checkpoint, resume_from):
+    full = run(tmp_path, checkpoint=checkpoint)
+    resumed = run(
+        tmp_path / 'resumed',
+        resume_from=str(tmp_path / f'{resume_from}.pth'),
+        checkpoint=checkpoint)
+    assert same_weights(full, resumed)
+    # Every sample once per epoch: the resumed run trained exactly the
+    # samples the interrupted one had not.
+    trained_before = int(resume_from.split('_')[1]) * (
+        BATCH if resume_from.startswith('iter') else NUM_SAMPLES)
+    assert resumed.seen == full.seen[trained_before:]
+
+
+def test_mmengine_loop_repeats_the_interrupted_epoch(tmp_path):
+    """Why the loop exists: MMEngine's loop, resumed from a mid-epoch
+    checkpoint, trains the epoch's first batches again."""
+    checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    full = run(tmp_path, loop='EpochBasedTrainLoop', checkpoint=checkpoint)
+    resumed = run(
+        tmp_path / 'resumed',
+        loop='EpochBasedTrainLoop',
+        resume_from=str(tmp_path / 'iter_3.pth'),
+        checkpoint=checkpoint)
+    assert len(resumed.seen) == len(full.seen)  # 3 batches too many ...
+    assert not same_weights(full, resumed)  # ... and other weights
+
+
+def test_resume_mid_epoch_with_another_batch_size_is_refused(tmp_path):
+    checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    with pytest.raises(RuntimeError) as info:
+        run(tmp_path / 'resumed',
+            resume_from=str(tmp_path / 'iter_3.pth'),
+            checkpoint=checkpoint,
+            batch=5)
+    message = str(info.value)
+    assert 'batch 3 of 5' in message and '2 batches per epoch' in message
+
+
+def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
+    """After the resumed epoch the dataloader has its own sampler back."""
+    checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    with runner_state_restored():
+        runner = Runner(
+            model=DropoutModel(),
+            work_dir=str(tmp_path / 'check'),
+            experiment_name='toy_sampler_check',
+            train_dataloader=dict(
+                dataset=NoisyDataset(),
+                sampler=dict(type='DefaultSampler', shuffle=True),
+                batch_size=BATCH,
+                num_workers=0,
+                collate_fn=dict(type='default_collate')),
+            train_cfg=dict(
+                type='ExactResumeEpochBasedTrainLoop', max_epochs=2),
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            randomness=dict(seed=1),
+            load_from=str(tmp_path / 'iter_3.pth'),
+            resume=True,
+            default_scope='mmengine')
+        runner.train()
+        loop = runner.train_loop
+        assert isinstance(loop, ExactResumeEpochBasedTrainLoop)
+        sampler = loop.dataloader.batch_sampler.sampler
+        assert sampler is loop.dataloader.sampler
