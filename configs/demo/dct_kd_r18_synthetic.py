@@ -6,3 +6,10 @@ _base_ = [
 ]
 
 model = dict(distiller={{_base_.dct_distiller}})
+# Log teacher/student attention maps and their DCT spectra for two fixed
+# validation images to the visualizer (work_dir/<time>/vis_data/vis_image).
+custom_hooks = [
+    dict(type='SyncBuffersHook'),
+    dict(type='AttentionMapVisualizationHook', interval=125, num_samples=2,
+         draw_before_train=True),
+]

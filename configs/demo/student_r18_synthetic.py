@@ -1,8 +1,20 @@
-# Demo baseline: the ResNet-18 student trained alone (cross-entropy only),
-# same data, schedule and seed as the distilled students.
-_base_ = ['./teacher_r50_synthetic.py']
+# Demo baseline: the ResNet-18 student (quarter width, like the teacher)
+# trained alone with cross-entropy; same data, schedule, seed and initial
+# weights as the distilled students.
+_base_ = [
+    './_base_/synthetic_scenes.py',
+    './_base_/demo_schedule.py',
+    './_base_/demo_runtime.py',
+]
 
+width = 16
 model = dict(
-    backbone=dict(depth=18),
-    head=dict(in_channels=512),
+    type='ImageClassifier',
+    backbone=dict(type='ResNet', depth=18, num_stages=4, out_indices=(3, ),
+                  style='pytorch', base_channels=width, stem_channels=width),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}},
+              in_channels=width * 8,
+              loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+              topk=(1, 5)),
 )

@@ -3,8 +3,8 @@
 # epochs than the demo has). Validation only after the last epoch.
 _base_ = ['../../_base_/schedules/scene_sgd_70e.py']
 
-max_epochs = 6
-optim_wrapper = dict(optimizer=dict(lr=0.05))
+max_epochs = 10
+optim_wrapper = dict(optimizer=dict(lr=0.1))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),

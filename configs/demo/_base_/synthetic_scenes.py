@@ -5,7 +5,7 @@
 _base_ = ['../../_base_/datasets/places365_bs128.py']
 
 data_root = 'data/synthetic_scenes'  # tools/run_demo.py overrides it
-num_classes = 8
+num_classes = 16
 image_size = 64
 
 # No flip: a flip turns "A left of B" into "B left of A", which is another
