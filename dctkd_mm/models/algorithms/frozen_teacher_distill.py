@@ -1,10 +1,16 @@
 import os.path as osp
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
+import torch
 from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
+from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
+
+from .distill_config_checks import checked_distiller
+from .fast_teacher import TeacherFastConfig
 
 
 @MODELS.register_module()
@@ -18,8 +24,20 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     ``RuntimeError`` names the file and lists the missing, unexpected and
     mis-shaped keys.
 
+    The teacher forward can be made cheaper from the config with
+    ``teacher_fast`` (see :class:`TeacherFastConfig` and
+    docs/benchmarks.md), e.g.::
+
+        model = dict(teacher_fast=dict(inference_mode=True,
+                                       channels_last=True,
+                                       autocast_dtype='bfloat16'))
+
     Args:
         teacher_ckpt (str, optional): Teacher checkpoint, loaded strictly.
+        teacher_fast (dict, optional): Options for the teacher forward:
+            ``inference_mode``, ``channels_last``, ``autocast_dtype``,
+            ``feature_dtype``, ``compile``. All off by default, which is
+            exactly ``SingleTeacherDistill``'s ``no_grad`` forward.
         **kwargs: Everything else ``SingleTeacherDistill`` takes.
     """
 
@@ -27,16 +45,63 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                  distiller: dict,
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
+                 teacher_fast: Optional[dict] = None,
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError('FrozenTeacherDistill keeps the teacher frozen; '
                              'use SingleTeacherDistill for a trainable one.')
-        super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
+        # Names and recorder sources checked with clear errors (MMRazor
+        # asserts, or skips some checks).
+        with checked_distiller(self, distiller):
+            super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
         self.teacher_ckpt = teacher_ckpt
         if teacher_ckpt:
             load_teacher_checkpoint(self.teacher, teacher_ckpt)
             # Keep init_weights() from overwriting the loaded weights.
             self.teacher._is_init = True
+        self.teacher_fast = TeacherFastConfig.build(teacher_fast)
+        self.teacher_fast.prepare_teacher(self.teacher)
+
+    def loss(self,
+             batch_inputs: torch.Tensor,
+             data_samples: Optional[List[BaseDataElement]] = None) -> dict:
+        """``SingleTeacherDistill.loss`` (MMRazor 1.0.0) with the frozen
+        teacher's forward in :meth:`teacher_forward`; recorders, deliveries
+        and the student side behave as there."""
+        losses = dict()
+        # The teacher records (and deliveries store) its data ...
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            self.teacher_forward(batch_inputs, data_samples)
+        # ... which the student's forward then reads / is overridden with.
+        self.distiller.set_deliveries_override(True)
+        with self.distiller.student_recorders, self.distiller.deliveries:
+            if self.calculate_student_loss:
+                student_losses = self.student(
+                    batch_inputs, data_samples, mode='loss')
+                losses.update(add_prefix(student_losses, 'student'))
+            elif self.student_trainable:
+                self.student(batch_inputs, data_samples, mode='loss')
+            else:
+                with torch.no_grad():
+                    self.student(batch_inputs, data_samples, mode='loss')
+        if not self.distillation_stopped:
+            losses.update(
+                add_prefix(self.distiller.compute_distill_losses(),
+                           'distill'))
+        return losses
+
+    def teacher_forward(self, batch_inputs: torch.Tensor,
+                        data_samples: Optional[List[BaseDataElement]]
+                        ) -> None:
+        """Run the frozen teacher so its recorders fill, as configured by
+        ``teacher_fast``, then make what they recorded usable by the
+        losses (ordinary float32 tensors unless configured otherwise)."""
+        fast = self.teacher_fast
+        inputs = fast.prepare_inputs(batch_inputs)
+        with fast.forward_context(inputs.device.type):
+            self.teacher(inputs, data_samples, mode='loss')
+        fast.release(self.distiller)
 
 
 def load_teacher_checkpoint(teacher, filename: str) -> dict:

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
 from dctkd_mm.models.utils import attention_map, labels_from
-from dctkd_mm.ops import dct_2d
+from dctkd_mm.ops import dct_matrix
 
 Features = Union[torch.Tensor, Sequence[torch.Tensor]]
 
@@ -34,7 +34,9 @@ def _minmax_scale(x: torch.Tensor, eps: float, centre: bool = False):
     spans ``max - min``.
     """
     flat = x.flatten(-2)
-    low, high = torch.aminmax(flat, dim=-1, keepdim=True)
+    # Not torch.aminmax: PyTorch 2.11 has no derivative for it.
+    low = flat.amin(dim=-1, keepdim=True)
+    high = flat.amax(dim=-1, keepdim=True)
     span = high - low
     with torch.no_grad():
         valid = span > eps * torch.maximum(high, -low)
@@ -43,6 +45,45 @@ def _minmax_scale(x: torch.Tensor, eps: float, centre: bool = False):
     inv_span = torch.where(valid, span, torch.inf).reciprocal()
     shift = flat.mean(dim=-1, keepdim=True) if centre else low
     return ((flat - shift) * inv_span).view_as(x), span
+
+
+def _scale_loss(s_feat: torch.Tensor, t_feat: torch.Tensor,
+                bases: Optional[Tuple[torch.Tensor, torch.Tensor]],
+                p: float, eps: float) -> torch.Tensor:
+    """Per-sample loss (B,) of one scale; pure, so it can be compiled.
+
+    ``bases`` are the DCT matrices ``(C_H, C_W)`` of the aligned map size,
+    or ``None`` for the FFT-based reference transform.
+
+    Past the channel reduction the maps are small and the cost is per-op
+    overhead (kernel launches on a GPU), not bytes: student and teacher
+    maps go through together, one op instead of two. Min-max normalising a
+    map and subtracting its mean is ``(x - mean(x)) / span``, one shift and
+    one scale. A NaN/Inf in either map makes the sample's loss NaN (spans
+    and means propagate it), which the finite check relies on.
+    """
+    s_map, t_map = DCTAttentionLoss._align(attention_map(s_feat, p),
+                                           attention_map(t_feat, p))
+    centred, _ = _minmax_scale(torch.cat([s_map, t_map]), eps, centre=True)
+    if bases is None:
+        coeffs = torch.fft.fft2(centred).real
+    else:
+        c_h, c_w = bases
+        coeffs = c_h @ centred @ c_w.transpose(0, 1)
+    s_spec, t_spec = _minmax_scale(coeffs, eps)[0].chunk(2)
+    return torch.linalg.vector_norm(s_spec - t_spec, dim=(-2, -1))
+
+
+# Compiled versions of _scale_loss, one per set of torch.compile options,
+# kept off the module so the loss still deep-copies and pickles.
+_COMPILED: Dict[tuple, object] = {}
+
+
+def _compiled_scale_loss(options: dict):
+    key = tuple(sorted(options.items()))
+    if key not in _COMPILED:
+        _COMPILED[key] = torch.compile(_scale_loss, **options)
+    return _COMPILED[key]
 
 
 @MODELS.register_module()
@@ -83,6 +124,14 @@ class DCTAttentionLoss(nn.Module):
             silent NaN step. Costs one host sync per call. Defaults to True.
         eps (float): Maps whose value range is below ``eps`` times their
             magnitude count as constant. Defaults to 1e-6.
+        compile (bool | dict): ``torch.compile`` the per-scale computation.
+            Eagerly, each scale runs ~100 small kernels (forward and
+            backward), so on a GPU the loss is bound by launch overhead;
+            compiled they fuse into a few. A dict is passed to
+            ``torch.compile``. All scales share one compiled function, so
+            from the second scale on its shapes are dynamic (two graphs in
+            all, instead of one per scale and batch size that would soon
+            reach Dynamo's recompile limit). Defaults to False.
     """
 
     def __init__(self,
@@ -91,7 +140,8 @@ class DCTAttentionLoss(nn.Module):
                  p: float = 2,
                  reduction: str = 'mean',
                  check_finite: bool = True,
-                 eps: float = 1e-6) -> None:
+                 eps: float = 1e-6,
+                 compile: Union[bool, dict] = False) -> None:
         super().__init__()
         if transform not in _TRANSFORMS:
             raise ValueError(f'DCTAttentionLoss: transform must be one of '
@@ -107,6 +157,11 @@ class DCTAttentionLoss(nn.Module):
         self.reduction = reduction
         self.check_finite = check_finite
         self.eps = eps
+        if not isinstance(compile, (bool, dict)):
+            raise TypeError('DCTAttentionLoss: compile must be a bool or a '
+                            'dict of torch.compile arguments, got '
+                            f'{type(compile).__name__}')
+        self.compile = compile
 
     def forward(self,
                 s_feature: Features,
@@ -154,41 +209,30 @@ class DCTAttentionLoss(nn.Module):
     def per_sample_loss(self, s_feats: List[torch.Tensor],
                         t_feats: List[torch.Tensor]) -> torch.Tensor:
         """Per-sample loss (B,) summed over scales, before gating."""
+        scale_loss = _scale_loss
+        if self.compile:
+            scale_loss = _compiled_scale_loss(
+                self.compile if isinstance(self.compile, dict) else {})
         total = 0.
-        finite_flags = []
         for scale, (s_feat, t_feat) in enumerate(zip(s_feats, t_feats)):
             self._check_pair(scale, s_feat, t_feat)
-            s_map, t_map = self._align(attention_map(s_feat, self.p),
-                                       attention_map(t_feat, self.p))
-            # Past the channel reduction the maps are small and the cost is
-            # per-op overhead (kernel launches on a GPU), not bytes: push
-            # student and teacher through together, one op instead of two.
-            spectra, map_spans = self._spectra(torch.cat([s_map, t_map]))
-            if self.check_finite:
-                # A NaN/Inf anywhere in a map makes its min-max span
-                # non-finite, so (2B,) spans stand in for the full maps.
-                finite_flags.append(
-                    map_spans.isfinite().view(2, -1).all(dim=1))
-            s_spec, t_spec = spectra.chunk(2)
-            total = total + torch.linalg.vector_norm(
-                s_spec - t_spec, dim=(-2, -1))
-        if finite_flags:
-            self._raise_if_not_finite(torch.stack(finite_flags))
+            total = total + scale_loss(s_feat, t_feat,
+                                       self._bases(s_feat, t_feat), self.p,
+                                       self.eps)
+        # Non-finite features make the loss NaN, so one check of the
+        # result (one host sync) covers all scales; only then are the
+        # features inspected to name the culprit.
+        if self.check_finite and not bool(torch.isfinite(total).all()):
+            self._raise_not_finite(s_feats, t_feats)
         return total
 
-    def _spectra(self, maps: torch.Tensor):
-        """Normalised coefficients of (N, H, W) maps, and the maps' spans.
-
-        Min-max normalising a map and then subtracting its mean is
-        ``(x - mean(x)) / span``: the minimum cancels, so both steps are
-        one shift and one scale.
-        """
-        centred, spans = _minmax_scale(maps, self.eps, centre=True)
-        if self.transform == 'dct':
-            coeffs = dct_2d(centred)
-        else:
-            coeffs = torch.fft.fft2(centred).real
-        return _minmax_scale(coeffs, self.eps)[0], spans
+    def _bases(self, s_feat: torch.Tensor, t_feat: torch.Tensor):
+        """Cached DCT matrices for the aligned map size (None: FFT)."""
+        if self.transform != 'dct':
+            return None
+        h = min(s_feat.shape[-2], t_feat.shape[-2])
+        w = min(s_feat.shape[-1], t_feat.shape[-1])
+        return (dct_matrix(h, s_feat.device), dct_matrix(w, s_feat.device))
 
     @staticmethod
     def _align(s_map: torch.Tensor, t_map: torch.Tensor):
@@ -216,13 +260,17 @@ class DCTAttentionLoss(nn.Module):
                 f'student {tuple(s_feat.shape)} vs teacher '
                 f'{tuple(t_feat.shape)}')
 
-    @staticmethod
-    def _raise_if_not_finite(flags: torch.Tensor) -> None:
-        if bool(flags.all()):
-            return
+    def _raise_not_finite(self, s_feats: List[torch.Tensor],
+                          t_feats: List[torch.Tensor]) -> None:
         bad = [f'scale {scale} ({side})'
-               for scale, row in enumerate(flags.tolist())
-               for side, ok in zip(('student', 'teacher'), row) if not ok]
+               for scale, pair in enumerate(zip(s_feats, t_feats))
+               for side, feat in zip(('student', 'teacher'), pair)
+               if not bool(attention_map(feat.detach(), self.p).isfinite()
+                           .all())]
+        if not bad:
+            raise FloatingPointError(
+                'DCTAttentionLoss: the loss is NaN/Inf although every '
+                'feature is finite; please report this with the inputs.')
         raise FloatingPointError(
             'DCTAttentionLoss: NaN or Inf in the features at ' +
             ', '.join(bad) + '. The model diverged upstream of the loss; '
