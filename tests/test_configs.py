@@ -107,3 +107,18 @@ def test_mobilenet_student_stages_match_teacher_resolutions():
         t = recorders.teacher_recorders.get_recorder(f'layer{i}')
         assert s.data_buffer[0].shape[-2:] == t.data_buffer[0].shape[-2:]
         assert torch.isfinite(losses[f'distill.loss_dct_s{i}'])
+
+
+def test_readme_new_pair_example_builds(tmp_path):
+    """The README's "new architecture pair" config is real."""
+    readme = open(osp.join(CONFIG_DIR, '..', 'README.md')).read()
+    section = readme.split('### A new architecture pair', 1)[1]
+    code = section.split('```python\n', 1)[1].split('```', 1)[0]
+    code = code.replace("'../_base_/", repr(CONFIG_DIR + '/_base_/')[:-1])
+    path = tmp_path / 'dct_kd_r101_r18_mit67.py'
+    path.write_text(code)
+    cfg = Config.fromfile(str(path))
+    model = build_model(cfg)
+    assert model.teacher.backbone.depth == 101
+    assert model.student.head.num_classes == 67
+    assert cfg.model.teacher_ckpt == 'checkpoints/resnet101_mit67.pth'
