@@ -6,16 +6,17 @@ config (validated by MMRazor's ``SingleTeacherDistillValLoop``), the
 (metrics ``teacher.*``); ``--out`` dumps the student's predictions.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import dctkd_mm  # noqa: E402,F401
+from dctkd_mm.apis.cli import add_common_args, set_work_dir  # noqa: E402
+from dctkd_mm.apis.cli import parse_args as parse_args_and_rank  # noqa: E402
 from dctkd_mm.compat import setup_cpu_distributed  # noqa: E402
 
 
@@ -42,31 +43,13 @@ def parse_args(argv=None):
         help='visualize per interval samples.')
     parser.add_argument(
         '--amp', action='store_true', help='enable mixed-precision testing')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parse_args_and_rank(parser, argv)
 
 
 def merge_args(cfg, args):
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     cfg.load_from = args.checkpoint
 
     # A distillation config validates student and teacher with MMRazor's

@@ -3,16 +3,17 @@
 Same command line as MMPretrain's and MMRazor's ``tools/train.py``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import dctkd_mm  # noqa: E402,F401  (compat layer + registries)
+from dctkd_mm.apis.cli import add_common_args, set_work_dir  # noqa: E402
+from dctkd_mm.apis.cli import parse_args as parse_args_and_rank  # noqa: E402
 from dctkd_mm.compat import setup_cpu_distributed  # noqa: E402
 
 
@@ -42,29 +43,8 @@ def parse_args(argv=None):
         action='store_true',
         help='whether to auto scale the learning rate according to the '
         'actual batch size and the original batch size.')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # When using PyTorch version >= 2.0.0, the `torch.distributed.launch`
-    # will pass the `--local-rank` parameter to `tools/train.py` instead
-    # of `--local_rank`.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return parse_args_and_rank(parser, argv)
 
 
 def merge_args(cfg, args):
@@ -76,12 +56,7 @@ def merge_args(cfg, args):
 
     cfg.launcher = args.launcher
 
-    # work_dir is determined in this priority: CLI > segment in file > name
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         if torch.cuda.is_available():
