@@ -49,9 +49,9 @@ def test_verdict_says_when_dct_kd_loses():
         dict(method='at', seed=0, top1=41., top5=80., mean_class=41.),
         dict(method='at', seed=1, top1=35., top5=80., mean_class=35.)]
     text = report.verdict(report.summarise(runs))
-    assert text.startswith('DCT-KD trails the baseline by -3.0 top-1 '
+    assert text.startswith('DCT-KD trails the baseline by 3.0 top-1 '
                            'points (larger than the spread over seeds); '
-                           'DCT-KD beats AT by +1.0 top-1 points (within '
+                           'DCT-KD beats AT by 1.0 top-1 points (within '
                            'the spread over seeds).')
     assert text.endswith('Best student: ResNet-18 alone (baseline).')
 

@@ -98,7 +98,7 @@ def _compare(dct: dict, other: dict, name: str) -> str:
     else:
         note = 'larger than the spread over seeds'
     word = 'beats' if delta > 0 else ('ties' if delta == 0 else 'trails')
-    return f'DCT-KD {word} {name} by {delta:+.1f} top-1 points ({note})'
+    return f'DCT-KD {word} {name} by {abs(delta):.1f} top-1 points ({note})'
 
 
 
