@@ -5,7 +5,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 
-from dctkd_mm.models.utils import attention_map, labels_from
+from dctkd_mm.models.utils import attention_map, labels_from, minmax_scale
 from dctkd_mm.ops import dct_matrix
 
 Features = Union[torch.Tensor, Sequence[torch.Tensor]]
@@ -22,29 +22,6 @@ def _as_list(features: Features, name: str) -> List[torch.Tensor]:
         return list(features)
     raise TypeError(f'{name} must be a tensor (B, C, H, W) or a list/tuple '
                     f'of them, got {type(features).__name__}')
-
-
-def _minmax_scale(x: torch.Tensor, eps: float, centre: bool = False):
-    """Min-max normalise each (H, W) map of ``x`` to [0, 1] in a few ops.
-
-    Same values as :func:`minmax_normalise` (a map whose range is below
-    ``eps`` times its magnitude becomes zeros, with zero gradient); with
-    ``centre`` the map's mean is subtracted instead of its minimum, giving
-    the normalised map minus its mean. Returns the result and the (N, 1)
-    spans ``max - min``.
-    """
-    flat = x.flatten(-2)
-    # Not torch.aminmax: PyTorch 2.11 has no derivative for it.
-    low = flat.amin(dim=-1, keepdim=True)
-    high = flat.amax(dim=-1, keepdim=True)
-    span = high - low
-    with torch.no_grad():
-        valid = span > eps * torch.maximum(high, -low)
-    # 1/inf = 0 zeroes constant maps; the gradient through it is 0 too,
-    # where dividing by a zero span would give NaN.
-    inv_span = torch.where(valid, span, torch.inf).reciprocal()
-    shift = flat.mean(dim=-1, keepdim=True) if centre else low
-    return ((flat - shift) * inv_span).view_as(x), span
 
 
 def _scale_loss(s_feat: torch.Tensor, t_feat: torch.Tensor,
@@ -64,13 +41,13 @@ def _scale_loss(s_feat: torch.Tensor, t_feat: torch.Tensor,
     """
     s_map, t_map = DCTAttentionLoss._align(attention_map(s_feat, p),
                                            attention_map(t_feat, p))
-    centred, _ = _minmax_scale(torch.cat([s_map, t_map]), eps, centre=True)
+    centred, _ = minmax_scale(torch.cat([s_map, t_map]), eps, centre=True)
     if bases is None:
         coeffs = torch.fft.fft2(centred).real
     else:
         c_h, c_w = bases
         coeffs = c_h @ centred @ c_w.transpose(0, 1)
-    s_spec, t_spec = _minmax_scale(coeffs, eps)[0].chunk(2)
+    s_spec, t_spec = minmax_scale(coeffs, eps)[0].chunk(2)
     return torch.linalg.vector_norm(s_spec - t_spec, dim=(-2, -1))
 
 

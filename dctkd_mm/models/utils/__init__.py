@@ -1,3 +1,4 @@
-from .attention import attention_map, labels_from, minmax_normalise
+from .attention import (attention_map, labels_from, minmax_normalise,
+                        minmax_scale)
 
-__all__ = ['attention_map', 'minmax_normalise', 'labels_from']
+__all__ = ['attention_map', 'minmax_normalise', 'minmax_scale', 'labels_from']

@@ -42,20 +42,34 @@ def _chunked_power_sum(feature: torch.Tensor, p: float) -> torch.Tensor:
     return total
 
 
-def minmax_normalise(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Min-max normalise each map over its last two dims to [0, 1].
+def minmax_scale(x: torch.Tensor, eps: float = 1e-6, centre: bool = False):
+    """Min-max normalise each (H, W) map of ``x`` to [0, 1] in a few ops.
 
     A map whose range is below ``eps`` times its largest magnitude is
-    constant up to rounding: it maps to zeros, with zero gradient, where a
-    plain division would give NaN (or amplified rounding noise).
+    constant up to rounding: it becomes zeros, with zero gradient, where a
+    plain division would give NaN (or amplified rounding noise). With
+    ``centre`` the map's mean is subtracted instead of its minimum, giving
+    the normalised map minus its mean. Returns the result and the spans
+    ``max - min`` (one per map).
     """
-    low = x.amin(dim=(-2, -1), keepdim=True)
-    high = x.amax(dim=(-2, -1), keepdim=True)
+    flat = x.flatten(-2)
+    # Not torch.aminmax: PyTorch 2.11 has no derivative for it.
+    low = flat.amin(dim=-1, keepdim=True)
+    high = flat.amax(dim=-1, keepdim=True)
     span = high - low
-    scale = torch.maximum(high.abs(), low.abs())
-    valid = span > eps * scale + torch.finfo(x.dtype).tiny
-    safe_span = torch.where(valid, span, torch.ones_like(span))
-    return torch.where(valid, (x - low) / safe_span, torch.zeros_like(x))
+    with torch.no_grad():
+        valid = span > eps * torch.maximum(high, -low)
+    # 1/inf = 0 zeroes constant maps; the gradient through it is 0 too,
+    # where dividing by a zero span would give NaN.
+    inv_span = torch.where(valid, span, torch.inf).reciprocal()
+    shift = flat.mean(dim=-1, keepdim=True) if centre else low
+    return ((flat - shift) * inv_span).view_as(x), span
+
+
+def minmax_normalise(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Min-max normalise each map over its last two dims to [0, 1] (see
+    :func:`minmax_scale`)."""
+    return minmax_scale(x, eps)[0]
 
 
 def labels_from(gt_labels, device: torch.device) -> torch.Tensor:
