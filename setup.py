@@ -21,13 +21,19 @@ setup(
     python_requires='>=3.8',
     # mmcv (full or lite, 2.0.x-2.1.x) is deliberately not listed: pip
     # cannot express "mmcv or mmcv-lite", and listing either would clobber
-    # the other. requirements.txt pins mmcv-lite for fresh installs.
+    # the other. Without it `import dctkd_mm` stops at once naming the fix
+    # (dctkd_mm/compat/dependencies.py); `pip install -e ".[mmcv-lite]"`
+    # or requirements.txt installs mmcv-lite on a fresh machine.
     install_requires=[
         'torch>=1.13', 'torchvision', 'mmengine>=0.10,<0.11',
         'mmpretrain>=1.2,<1.3', 'mmrazor==1.0.0', 'joblib', 'ordered-set',
-        'setuptools<81',
-        'numpy', 'scipy', 'matplotlib'
+        'setuptools<81', 'numpy', 'scipy', 'matplotlib',
+        # the TensorBoard switch (README, "TensorBoard")
+        'tensorboard'
     ],
-    extras_require=dict(tests=['pytest']),
+    extras_require={
+        'mmcv-lite': ['mmcv-lite>=2.0.0,<=2.1.0'],
+        'tests': ['pytest'],
+    },
     license='Apache License 2.0',
 )

@@ -1,11 +1,17 @@
 """dctkd_mm: DCT-driven attention distillation for MMRazor/MMPretrain.
 
 Importing the package (or ``custom_imports=dict(imports=['dctkd_mm'])`` in
-a config) applies the compatibility layer, then imports MMRazor's models
+a config) checks that MMCV is installed (naming the fix if not), applies
+the compatibility layer, then imports MMRazor's models
 and engine and registers this plugin's losses, connectors, datasets,
 metrics and hooks into the OpenMMLab registries.
 """
-from . import compat
+# First: MMCV, which setup.py cannot require, with the fix if it is missing.
+from .compat.dependencies import check_dependencies
+
+check_dependencies()
+
+from . import compat  # noqa: E402
 
 compat.apply()
 

@@ -3,8 +3,8 @@ import torch
 from mmrazor.registry import MODELS
 
 import dctkd_mm  # noqa: F401
-from dctkd_mm.models.connectors import (ActivationMapAdapter,
-                                        AttentionMapConnector)
+from dctkd_mm.models.connectors import (AttentionMapConnector,
+                                        ResidualFeatureAdapter)
 
 
 def test_attention_map_connector_normalisations():
@@ -34,9 +34,9 @@ def test_attention_map_connector_p_and_errors():
         AttentionMapConnector(normalize='softmax')
 
 
-def test_adapter_starts_as_identity_and_learns():
+def test_residual_feature_adapter_starts_as_identity_and_learns():
     adapter = MODELS.build(
-        dict(type='mmrazor.ActivationMapAdapter', in_channels=8))
+        dict(type='mmrazor.ResidualFeatureAdapter', in_channels=8))
     adapter.init_weights()
     feat = torch.rand(4, 8, 6, 6)
     torch.testing.assert_close(adapter(feat), feat)
@@ -53,6 +53,13 @@ def test_adapter_starts_as_identity_and_learns():
     assert (adapter(feat) - target).pow(2).mean() < loss
 
 
-def test_adapter_rejects_wrong_channels():
+def test_residual_feature_adapter_rejects_wrong_channels():
     with pytest.raises(ValueError, match=r'in_channels=8.*\(1, 4, 2, 2\)'):
-        ActivationMapAdapter(8)(torch.rand(1, 4, 2, 2))
+        ResidualFeatureAdapter(8)(torch.rand(1, 4, 2, 2))
+
+
+def test_old_side_branch_name_is_gone():
+    """The side branch is not Wu et al.'s module and no longer carries its
+    name; the adaptive module is AdaptiveTeacherDistill."""
+    assert MODELS.get('ActivationMapAdapter') is None
+    assert MODELS.get('AdaptiveTeacherDistill') is not None

@@ -292,6 +292,41 @@ def test_mit67_errors_name_file_and_line(tmp_path):
         MITIndoor67(str(root))
 
 
+def test_mit67_unpacked_on_a_mac_keeps_its_labels(tmp_path):
+    """Issue 10 case 6: ``Images/__MACOSX/`` (resource forks) and Finder's
+    ``.DS_Store`` files used to become class 0 and shift every label."""
+    root = make_mit67(tmp_path)
+    for junk in ('__MACOSX/kitchen/._int474.jpg', '.DS_Store',
+                 'kitchen/.DS_Store'):
+        os.makedirs(osp.dirname(root / 'Images' / junk), exist_ok=True)
+        with open(root / 'Images' / junk, 'wb') as f:
+            f.write(b'\x00\x05\x16\x07 Mac OS X junk')
+    train = MITIndoor67(str(root), pipeline=PIPELINE)
+    assert train.CLASSES == ('airport_inside', 'gameroom', 'kitchen')
+    assert labels_of(train) == [1, 2, 0]
+
+
+def test_mit67_stray_directory_is_refused_by_name(tmp_path):
+    root = make_mit67(tmp_path)
+    os.makedirs(root / 'Images' / 'indoorCVPR_09_copy')
+    with pytest.raises(ValueError,
+                       match=r"not classes of TrainImages.txt / "
+                       r"TestImages.txt: \['indoorCVPR_09_copy'\]"):
+        MITIndoor67(str(root))
+
+
+def test_mit67_classes_come_from_both_split_files(tmp_path):
+    """A class listed only in the test file still gets its index in the
+    training set, so both splits share indices."""
+    root = make_mit67(tmp_path)
+    write(root / 'TestImages.txt', MIT_TEST + 'bakery/b1.jpg\n')
+    write(root / 'Images' / 'bakery' / 'b1.jpg')
+    train = MITIndoor67(str(root), pipeline=PIPELINE)
+    assert train.CLASSES == ('airport_inside', 'bakery', 'gameroom',
+                             'kitchen')
+    assert labels_of(train) == [2, 3, 0]
+
+
 # ----------------------------------------------------- SUN397 (MMPretrain)
 def test_mmpretrain_sun397_reads_official_layout(tmp_path):
     train_files = ['/a/abbey/sun_aaa.jpg', '/a/abbey/sun_aab.jpg',

@@ -36,18 +36,46 @@ def test_golden_file_has_cases():
 
 
 @pytest.mark.parametrize('case,ref', CASES, ids=[c for c, _ in CASES])
-def test_reference_mode_matches_authors_implementation(case, ref):
-    per_sample = DCTAttentionLoss(
-        transform='reference', reduction='none')(ref['student'],
-                                                 ref['teacher'])
+def test_default_transform_matches_authors_implementation(case, ref):
+    """The default ('dft_real') is the authors' loss: per sample, plain
+    mean and teacher-correct gated mean of their reference cases."""
+    assert DCTAttentionLoss().transform == 'dft_real'
+    per_sample = DCTAttentionLoss(reduction='none')(ref['student'],
+                                                    ref['teacher'])
     np.testing.assert_allclose(per_sample.numpy(), ref['per_sample'],
                                rtol=1e-5)
-    loss = DCTAttentionLoss(transform='reference')
+    loss = DCTAttentionLoss()
     np.testing.assert_allclose(
         float(loss(ref['student'], ref['teacher'])), ref['mean'], rtol=1e-5)
     gated = loss(ref['student'], ref['teacher'], ref['logits'],
                  ref['labels'])
     np.testing.assert_allclose(float(gated), ref['gated'], rtol=1e-5)
+
+
+@pytest.mark.parametrize('case,ref', CASES[:2], ids=['case0', 'case1'])
+def test_reference_is_an_alias_of_dft_real(case, ref):
+    args = (ref['student'], ref['teacher'], ref['logits'], ref['labels'])
+    torch.testing.assert_close(
+        DCTAttentionLoss(transform='reference')(*args),
+        DCTAttentionLoss(transform='dft_real')(*args), rtol=0, atol=0)
+
+
+def _scipy_dct_loss(student, teacher):
+    """Independent per-sample 'dct' loss of one scale with scipy's DCT."""
+    import scipy.fft
+
+    def unit(x):
+        low = x.min(axis=(-2, -1), keepdims=True)
+        high = x.max(axis=(-2, -1), keepdims=True)
+        return (x - low) / (high - low)
+
+    specs = []
+    for feat in (student, teacher):
+        amap = unit((feat.astype(np.float64)**2).mean(axis=1))
+        amap = amap - amap.mean(axis=(-2, -1), keepdims=True)
+        specs.append(unit(scipy.fft.dctn(amap, axes=(-2, -1),
+                                         norm='ortho')))
+    return np.sqrt(((specs[0] - specs[1])**2).sum(axis=(-2, -1)))
 
 
 def test_gating_zeroes_misclassified_and_divides_by_full_batch():
@@ -60,11 +88,16 @@ def test_gating_zeroes_misclassified_and_divides_by_full_batch():
     torch.testing.assert_close(gated, per_sample[:2].sum() / 4)
 
 
-def test_dct_mode_is_a_true_dct_and_differs_from_reference():
-    s, t = [torch.rand(2, 3, 8, 8)], [torch.rand(2, 4, 8, 8)]
-    dct = DCTAttentionLoss(reduction='none')(s, t)
-    ref = DCTAttentionLoss(transform='reference', reduction='none')(s, t)
-    assert torch.isfinite(dct).all() and not torch.allclose(dct, ref)
+def test_dct_transform_is_the_orthonormal_dct_ii():
+    gen = torch.Generator().manual_seed(0)
+    s, t = torch.rand(2, 3, 8, 6, generator=gen), torch.rand(
+        2, 4, 8, 6, generator=gen)
+    dct = DCTAttentionLoss(transform='dct', reduction='none')(s, t)
+    np.testing.assert_allclose(dct.numpy(),
+                               _scipy_dct_loss(s.numpy(), t.numpy()),
+                               rtol=1e-4)
+    dft = DCTAttentionLoss(reduction='none')(s, t)
+    assert not torch.allclose(dct, dft, rtol=1e-2)
 
 
 def test_identical_maps_give_zero_loss_whatever_the_channels():
@@ -86,7 +119,7 @@ def test_loss_weight_and_reductions():
         DCTAttentionLoss(loss_weight=0.5)(s, t), 0.5 * per_sample.mean())
 
 
-@pytest.mark.parametrize('transform', ['dct', 'reference'])
+@pytest.mark.parametrize('transform', ['dct', 'dft_real'])
 def test_constant_maps_give_finite_loss_and_gradients(transform):
     # A dead-ReLU student (all zeros) and 1x1 maps (CIFAR images through an
     # ImageNet ResNet) make the authors' code divide by zero.
@@ -171,6 +204,87 @@ def test_gt_labels_from_data_samples():
 
 def test_registered_in_mmrazor_models():
     loss = MODELS.build(
-        dict(type='mmrazor.DCTAttentionLoss', transform='reference',
+        dict(type='mmrazor.DCTAttentionLoss', transform='dct',
              loss_weight=3.))
     assert isinstance(loss, DCTAttentionLoss) and loss.loss_weight == 3.
+
+
+def test_gating_arguments_are_checked_before_the_loss_is_computed():
+    # A NaN feature would raise FloatingPointError if the loss ran first.
+    s, t = torch.rand(3, 2, 4, 4), torch.full((3, 2, 4, 4), float('nan'))
+    loss = DCTAttentionLoss()
+    with pytest.raises(ValueError, match=r't_logits must be .*\(B, '
+                       r'num_classes\) with B=3, got \(3,\)'):
+        loss(s, t, torch.rand(3), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match=r'B=3, got \(2, 5\)'):
+        loss(s, t, torch.rand(2, 5), torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match='2 labels for a batch of 3'):
+        loss(s, t, torch.rand(3, 5), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r'gt_labels must be \(B,\) class '
+                       r'indices, got shape \(3, 1, 1\)'):
+        loss(s, t, torch.rand(3, 5), torch.zeros(3, 1, 1))
+
+
+def test_soft_labels_gate_by_their_argmax():
+    s, t = torch.rand(2, 3, 5, 5), torch.rand(2, 3, 5, 5)
+    logits = torch.tensor([[0., 1.], [0., 1.]])
+    soft = torch.tensor([[0.2, 0.8], [0.9, 0.1]])  # e.g. after Mixup
+    torch.testing.assert_close(
+        DCTAttentionLoss()(s, t, logits, soft),
+        DCTAttentionLoss()(s, t, logits, torch.tensor([1, 0])))
+
+
+@pytest.mark.parametrize('reduction', ['mean', 'sum'])
+def test_stage_values_sum_to_the_loss_and_match_single_stage_calls(
+        reduction):
+    gen = torch.Generator().manual_seed(1)
+    # Two stages share a map size, so they are computed in one stack.
+    sizes = (8, 4, 4, 2)
+    s = [torch.rand(3, 2, n, n, generator=gen) for n in sizes]
+    t = [torch.rand(3, 5, n, n, generator=gen) for n in sizes]
+    logits, labels = torch.eye(3), torch.tensor([0, 2, 2])
+    loss = DCTAttentionLoss(loss_weight=2., reduction=reduction)
+    total, stages = loss(s, t, logits, labels, return_stages=True)
+    assert stages.shape == (4, ) and not stages.requires_grad
+    torch.testing.assert_close(stages.sum(), total)
+    for i in range(4):
+        torch.testing.assert_close(stages[i],
+                                   loss(s[i], t[i], logits, labels))
+
+
+@pytest.mark.parametrize('transform', ['dft_real', 'dct'])
+def test_fused_stages_equal_grouped_stages_with_gradients(transform):
+    gen = torch.Generator().manual_seed(2)
+    # Unequal, non-square and repeated sizes, a constant map, a 1x1 map.
+    sizes = ((12, 10), (6, 6), (6, 6), (3, 5), (1, 1))
+    results = []
+    for fuse in (False, True):
+        gen.manual_seed(2)
+        s = [torch.rand(3, 2, h, w, generator=gen).requires_grad_()
+             for h, w in sizes]
+        t = [torch.rand(3, 4, h, w, generator=gen) for h, w in sizes]
+        with torch.no_grad():
+            s[1][0].fill_(0.5)
+        loss = DCTAttentionLoss(transform=transform, reduction='none',
+                                fuse_stages=fuse)
+        per_sample, stages = loss(s, t, torch.eye(3), torch.tensor([0, 1, 0]),
+                                  return_stages=True)
+        per_sample.sum().backward()
+        results.append((per_sample, stages, [x.grad for x in s]))
+    (p0, st0, g0), (p1, st1, g1) = results
+    torch.testing.assert_close(p1, p0, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(st1, st0, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g1, g0):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('case,ref', CASES, ids=[c for c, _ in CASES])
+def test_fused_stages_match_authors_implementation(case, ref):
+    loss = DCTAttentionLoss(fuse_stages=True)
+    np.testing.assert_allclose(
+        DCTAttentionLoss(reduction='none', fuse_stages=True)(
+            ref['student'], ref['teacher']).numpy(), ref['per_sample'],
+        rtol=1e-5)
+    gated = loss(ref['student'], ref['teacher'], ref['logits'],
+                 ref['labels'])
+    np.testing.assert_allclose(float(gated), ref['gated'], rtol=1e-5)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-import dctkd_mm  # noqa: F401  (safe torch.load of MMEngine checkpoints)
+from dctkd_mm.compat import load_checkpoint_file
 from utils import (FLAGSHIP_CONFIG, REPO_ROOT, free_port, make_places365_tree,
                    read_scalars, run_tool, write_tiny_distill_config)
 
@@ -106,7 +106,7 @@ def test_dist_train_ranks_end_with_identical_students(dist_run):
     assert 'backbone.bn1.running_mean' in changed
 
     # The checkpoint (written by rank 0) is that same student.
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
+    ckpt = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     student = {
         k[len('architecture.'):]: v
         for k, v in ckpt['state_dict'].items()

@@ -26,6 +26,11 @@ def build_flagship(num_classes=5, algorithm=None, teacher_ckpt=None):
     return MODELS.build(model)
 
 
+def distill_terms(losses):
+    """The distillation loss terms (summed into the total by MMEngine)."""
+    return [k for k in losses if k.startswith('distill.') and 'loss' in k]
+
+
 def make_batch(num_classes=5, batch=4, size=48):
     torch.manual_seed(0)
     inputs = torch.randint(0, 255, (batch, 3, size, size),
@@ -50,9 +55,9 @@ def test_flagship_trains_a_step(algorithm):
     model.train()
     log_vars = model.train_step(make_batch(), optim)
 
-    dct_terms = [k for k in log_vars if k.startswith('distill.loss_dct_s')]
-    assert sorted(dct_terms) == [f'distill.loss_dct_s{i}'
-                                 for i in range(1, 5)]
+    # However the config splits the DCT loss into terms (per stage or one
+    # call for all stages), there are distillation loss terms.
+    assert distill_terms(log_vars)
     assert all(torch.isfinite(torch.as_tensor(v)) for v in log_vars.values())
     assert 'student.loss' in log_vars
     changed = [k for k, v in model.student.state_dict().items()
@@ -75,13 +80,12 @@ def test_gating_reaches_the_loss_from_the_config():
     for sample in batch['data_samples']:
         sample.set_gt_label(0)
     losses = model.loss(batch['inputs'], batch['data_samples'])
-    assert all(float(losses[f'distill.loss_dct_s{i}']) == 0
-               for i in range(1, 5))
+    assert distill_terms(losses)
+    assert all(float(losses[k]) == 0 for k in distill_terms(losses))
     for sample in batch['data_samples']:
         sample.set_gt_label(4)
     losses = model.loss(batch['inputs'], batch['data_samples'])
-    assert all(float(losses[f'distill.loss_dct_s{i}']) > 0
-               for i in range(1, 5))
+    assert all(float(losses[k]) > 0 for k in distill_terms(losses))
 
 
 def test_teacher_checkpoint_round_trip(tmp_path):

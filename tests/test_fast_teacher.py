@@ -2,7 +2,7 @@
 losses (bfloat16 within its tolerance), keep the teacher frozen and the
 student trained, and hand recorded features on in a usable form.
 
-Speed is measured by tools/benchmark.py, not here.
+Speed is measured by tools/analysis_tools/benchmark.py, not here.
 """
 import copy
 import os.path as osp
@@ -25,7 +25,7 @@ TEACHER_CHANNELS = {1: 256, 2: 512, 3: 1024, 4: 2048}
 def model_cfg(adapter=False):
     """The flagship R50 -> R18 model for 5 classes, gating off (a random
     teacher is wrong on most samples, which would zero the losses), and
-    optionally a trainable ActivationMapAdapter on each teacher stage."""
+    optionally a trainable ResidualFeatureAdapter on each teacher stage."""
     cfg = Config.fromfile(FLAGSHIP).model
     cfg.architecture.head.num_classes = 5
     cfg.teacher.head.num_classes = 5
@@ -35,12 +35,11 @@ def model_cfg(adapter=False):
         mapping.pop('gt_labels')
     if adapter:
         cfg.distiller.connectors = {
-            f't_adapter{i}': dict(type='ActivationMapAdapter',
+            f't_adapter{i}': dict(type='ResidualFeatureAdapter',
                                   in_channels=c)
             for i, c in TEACHER_CHANNELS.items()}
-        for i in TEACHER_CHANNELS:
-            cfg.distiller.loss_forward_mappings[f'loss_dct_s{i}'][
-                't_feature']['connector'] = f't_adapter{i}'
+        cfg.distiller.loss_forward_mappings.loss_dct.t_feature.connector = [
+            f't_adapter{i}' for i in TEACHER_CHANNELS]
     return cfg
 
 
@@ -113,8 +112,8 @@ def test_bfloat16_teacher_is_within_tolerance(plain, batch, feature_dtype):
     # The student runs in float32 either way.
     torch.testing.assert_close(losses['student.loss'],
                                reference['student.loss'])
-    for i in range(1, 5):
-        key = f'distill.loss_dct_s{i}'
+    for key in ['distill.loss_dct'] + [f'distill.dct_layer{i}'
+                                       for i in range(1, 5)]:
         assert losses[key].dtype == torch.float32
         # bfloat16 keeps 8 bits of mantissa: maps move by ~1e-2.
         torch.testing.assert_close(losses[key], reference[key], rtol=3e-2,

@@ -1,7 +1,8 @@
 """DCTAttentionLoss(compile=...) computes what the eager loss computes.
 
 Dynamo's eager backend keeps these fast and compiler-free; the inductor
-speed-up is measured by tools/benchmark.py (docs/benchmarks.md).
+speed-up is measured by tools/analysis_tools/benchmark.py
+(docs/benchmarks.md).
 """
 import pytest
 import torch
@@ -22,13 +23,14 @@ def features(seed=0):
     return students, teachers
 
 
-@pytest.mark.parametrize('transform', ['dct', 'reference'])
-def test_compiled_matches_eager(transform):
+@pytest.mark.parametrize('fuse_stages', [False, True])
+@pytest.mark.parametrize('transform', ['dct', 'dft_real'])
+def test_compiled_matches_eager(transform, fuse_stages):
     results = []
     for compile in (False, EAGER_BACKEND):
         students, teachers = features()
-        loss = DCTAttentionLoss(transform=transform, compile=compile)(
-            students, teachers)
+        loss = DCTAttentionLoss(transform=transform, compile=compile,
+                                fuse_stages=fuse_stages)(students, teachers)
         loss.backward()
         results.append((loss.detach(), [s.grad for s in students]))
     (eager, eager_grads), (compiled, compiled_grads) = results
@@ -55,3 +57,21 @@ def test_labels_from_multi_label_samples_takes_the_first():
     samples = [DataSample().set_gt_label([3, 1]),
                DataSample().set_gt_label(2)]
     assert labels_from(samples, torch.device('cpu')).tolist() == [3, 2]
+
+
+def test_varying_batch_sizes_compile_at_most_two_graphs():
+    """A new batch size recompiles once with a symbolic batch; later sizes
+    reuse that graph instead of piling up towards Dynamo's limit."""
+    from torch._dynamo.testing import CompileCounter
+    counter = CompileCounter()
+    loss = DCTAttentionLoss(compile=dict(backend=counter))
+    gen = torch.Generator().manual_seed(0)
+    for batch in (4, 5, 3, 7, 2, 6):
+        s = [torch.rand(batch, 4, n, n, generator=gen) for n in (8, 4, 2)]
+        t = [torch.rand(batch, 6, n, n, generator=gen) for n in (8, 4, 2)]
+        logits = torch.rand(batch, 3, generator=gen)
+        labels = torch.randint(3, (batch, ), generator=gen)
+        torch.testing.assert_close(
+            loss(s, t, logits, labels),
+            DCTAttentionLoss()(s, t, logits, labels))
+    assert 1 <= counter.frame_count <= 2, counter.frame_count

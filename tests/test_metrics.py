@@ -1,5 +1,6 @@
-"""MeanClassAccuracy against hand-computed values, alone, next to the
-configured scene evaluator, and across two gloo ranks."""
+"""MeanClassAccuracy (with per-class accuracy and the confusion matrix)
+against hand-computed values and MMPretrain's ConfusionMatrix, alone, next
+to the configured scene evaluator, and across two gloo ranks."""
 import multiprocessing
 import os.path as osp
 import socket
@@ -8,13 +9,13 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
-
-import dctkd_mm  # noqa: F401  (registers the metric)
-from dctkd_mm.evaluation import MeanClassAccuracy
+from mmpretrain.evaluation import ConfusionMatrix
 from mmpretrain.registry import METRICS
 from mmpretrain.structures import DataSample
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+import dctkd_mm  # noqa: F401  (registers the metric)
+from dctkd_mm.evaluation import MeanClassAccuracy
+from utils import REPO_ROOT as REPO
 
 # Class 3 is predicted once but absent from the ground truth.
 TRUTH = [0, 0, 0, 0, 1, 1, 2]
@@ -48,6 +49,31 @@ def evaluate(metric, data_samples, size=None):
 def test_hand_computed_value_skips_absent_class(with_scores):
     result = evaluate(MeanClassAccuracy(), samples(with_scores=with_scores))
     assert result == {'accuracy/mean_class': pytest.approx(EXPECTED)}
+
+
+@pytest.mark.parametrize('with_scores', [True, False])
+def test_per_class_and_confusion_matrix_are_mmpretrains_counts(with_scores):
+    result = evaluate(MeanClassAccuracy(per_class=True),
+                      samples(with_scores=with_scores))
+    matrix = result['accuracy/confusion_matrix']
+    # Scores give 6 classes, labels alone the largest label seen (3) + 1.
+    num_classes = 6 if with_scores else 4
+    expected = ConfusionMatrix.calculate(PREDICTED, TRUTH, num_classes)
+    assert torch.equal(matrix, expected)
+    assert matrix[0].tolist()[:4] == [3, 0, 0, 1]  # one class-0 sample -> 3
+    per_class = result['accuracy/per_class']
+    assert per_class[:3].tolist() == pytest.approx([75.0, 50.0, 100.0])
+    assert per_class[3:].isnan().all()  # no samples of classes 3..
+    # Mean class accuracy is read from the same counts.
+    assert result['accuracy/mean_class'] == pytest.approx(EXPECTED)
+    assert result['accuracy/mean_class'] == pytest.approx(
+        per_class[~per_class.isnan()].mean().item())
+
+
+def test_is_mmpretrains_confusion_matrix_metric():
+    assert issubclass(MeanClassAccuracy, ConfusionMatrix)
+    metric = METRICS.build(dict(type='MeanClassAccuracy', per_class=True))
+    assert isinstance(metric, ConfusionMatrix) and metric.per_class
 
 
 def test_differs_from_macro_recall_over_all_classes():
@@ -125,3 +151,24 @@ def test_distributed_evaluation_matches_single_process():
     assert results[0] == results[1] == {
         'accuracy/mean_class': pytest.approx(EXPECTED)
     }
+
+
+def test_report_of_many_classes_lists_top_confusions_without_heat_map(
+        tmp_path):
+    from dctkd_mm.evaluation import MAX_HEATMAP_CLASSES, write_per_class_report
+    n = MAX_HEATMAP_CLASSES + 1
+    matrix = torch.eye(n, dtype=torch.long) * 10
+    matrix[3, 7], matrix[5, 2], matrix[9, 9] = 6, 4, 0  # 9: no sample
+    classes = [f'c{i}' for i in range(n)]
+    written = write_per_class_report(matrix, classes, str(tmp_path), top_k=5)
+    assert 'heatmap' not in written
+    assert not (tmp_path / 'confusion_matrix.png').exists()
+    rows = (tmp_path / 'top_confusions.csv').read_text().splitlines()
+    assert rows[1:] == ['c3,c7,6,37.5000', 'c5,c2,4,28.5714']
+    per_class = (tmp_path / 'per_class_accuracy.csv').read_text()
+    assert '9,c9,0,0,\n' in per_class and '3,c3,16,10,62.5000' in per_class
+    written = write_per_class_report(matrix[:4, :4], classes[:4],
+                                     str(tmp_path / 'small'))
+    assert osp.getsize(written['heatmap']) > 1000
+    with pytest.raises(ValueError, match='3 class names'):
+        write_per_class_report(matrix[:4, :4], classes[:3], str(tmp_path))

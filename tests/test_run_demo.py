@@ -1,74 +1,396 @@
-"""tools/run_demo.py and its report: the pieces, then one tiny end-to-end
-run through tools/train.py."""
-import importlib.util
+"""The demo (dctkd_mm.demo, tools/run_demo.py): statistics on known
+numbers, the report, the chart, the loss-rescaling rule, the arms' real
+configs, the command line, and a tiny end-to-end run done twice."""
 import json
-import os
+import math
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from PIL import Image
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from dctkd_mm.demo import methods as demo_methods
+from dctkd_mm.demo import pipeline, report, statistics, training
+from dctkd_mm.demo.chart import top1_chart
+from dctkd_mm.demo.loss_scaling import (area_ratio, loss_factor,
+                                        rescale_distill_losses)
+from dctkd_mm.demo.settings import parse_args, run_settings
 
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        f'_test_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-run_demo = _load('run_demo')
-report = _load('demo_report')
+# --- statistics -----------------------------------------------------------
 
 
-def _runs():
-    return [
-        dict(method='teacher', seed=0, top1=90., top5=99., mean_class=90.),
-        dict(method='baseline', seed=0, top1=40., top5=80., mean_class=40.),
-        dict(method='baseline', seed=1, top1=44., top5=82., mean_class=44.),
-        dict(method='dct_kd', seed=0, top1=38., top5=79., mean_class=38.),
-        dict(method='dct_kd', seed=1, top1=40., top5=81., mean_class=40.),
-    ]
+def test_mean_std_and_t_interval_on_known_numbers():
+    assert statistics.mean_std([1., 2., 3., 4.]) == pytest.approx(
+        (2.5, math.sqrt(5 / 3)))
+    assert statistics.mean_std([7.]) == (7., 0.)
+    # t(0.975, 2 dof) = 4.3027 (any t table); mean 2, std 1, n 3.
+    mean, low, high = statistics.t_interval([1., 2., 3.])
+    half = 4.302653 / math.sqrt(3)
+    assert (mean, low, high) == pytest.approx((2., 2 - half, 2 + half),
+                                              abs=1e-5)
+    # t(0.975, 9 dof) = 2.2622.
+    _, low, high = statistics.t_interval(list(range(10)))
+    assert high - 4.5 == pytest.approx(2.262157 * np.std(range(10), ddof=1)
+                                       / math.sqrt(10), abs=1e-5)
+    assert statistics.t_interval([5.]) == (5., None, None)
+    with pytest.raises(ValueError, match='at least one value'):
+        statistics.mean_std([])
 
 
-def test_summary_means_spreads_and_deltas():
-    rows = {r['method']: r for r in report.summarise(_runs())}
-    assert list(rows) == ['teacher', 'baseline', 'dct_kd']
-    assert rows['baseline']['top1_mean'] == pytest.approx(42.)
-    assert rows['baseline']['top1_std'] == pytest.approx(2 ** 0.5 * 2)
-    assert rows['dct_kd']['top1_delta'] == pytest.approx(-3.)
-    assert rows['teacher']['top1_delta'] is None
-    assert rows['teacher']['top1_std'] == 0.
-    assert rows['dct_kd']['seeds'] == [0, 1]
+def test_verdict_follows_from_the_interval():
+    assert statistics.verdict(0.1, 3.) == 'better'
+    assert statistics.verdict(-3., -0.1) == 'worse'
+    assert statistics.verdict(-1., 2.) == 'not distinguishable'
+    assert statistics.verdict(0., 0.) == 'not distinguishable'
+    assert statistics.verdict(None, None) == 'not distinguishable'
 
 
-def test_verdict_says_when_dct_kd_loses():
-    runs = _runs() + [
-        dict(method='at', seed=0, top1=41., top5=80., mean_class=41.),
-        dict(method='at', seed=1, top1=35., top5=80., mean_class=35.)]
-    text = report.verdict(report.summarise(runs))
-    assert text.startswith('DCT-KD trails the baseline by 3.0 top-1 '
-                           'points (larger than the spread over seeds); '
-                           'DCT-KD beats AT by 1.0 top-1 points (within '
-                           'the spread over seeds).')
-    assert text.endswith('Best student: ResNet-18 alone (baseline).')
+def test_validation_size_gives_at_most_one_point_standard_error():
+    assert statistics.binomial_se(50., 2500) == pytest.approx(1.)
+    args = parse_args([])
+    num_val = args.num_classes * args.val_per_class
+    assert num_val >= 2500
+    assert statistics.binomial_se(50., num_val) <= 1.
 
 
-def test_reports_are_written_as_markdown_and_json(tmp_path):
-    settings = dict(num_classes=16, train_per_class=50, val_per_class=25,
-                    image_size=64, teacher_epochs=15, epochs=12, seeds=2,
-                    total_seconds=12.3, models='Two ResNets')
-    text = report.write_reports(str(tmp_path), _runs(), settings)
+def _runs(arm_top1, base_top1, arm='dct'):
+    return ([dict(method='baseline', seed=s, top1=v, top5=90.,
+                  mean_class=v) for s, v in enumerate(base_top1)] +
+            [dict(method=arm, seed=s, top1=v, top5=91., mean_class=v)
+             for s, v in enumerate(arm_top1)])
+
+
+def test_pairing_by_seed_separates_what_the_spread_hides():
+    # Seeds differ by 20 points, but the arm is 2-4 points above the
+    # baseline on every seed: paired, that is a clear gain.
+    runs = _runs([42., 63., 84.], [40., 60., 80.])
+    result = statistics.paired_comparison(runs, 'dct', 'baseline')
+    assert result['differences'] == [2., 3., 4.]
+    half = 4.302653 / math.sqrt(3)
+    assert (result['mean'], result['low'], result['high']) == \
+        pytest.approx((3., 3 - half, 3 + half), abs=1e-5)
+    assert result['verdict'] == 'better'
+    worse = statistics.paired_comparison(_runs([38., 57., 76.],
+                                               [40., 60., 80.]), 'dct',
+                                         'baseline')
+    assert worse['verdict'] == 'worse'
+    mixed = statistics.paired_comparison(_runs([45., 55., 82.],
+                                               [40., 60., 80.]), 'dct',
+                                         'baseline')
+    assert mixed['verdict'] == 'not distinguishable'
+    # Only the seeds both arms ran are paired.
+    partial = statistics.paired_comparison(
+        _runs([42., 63.], [40., 60., 80.]), 'dct', 'baseline')
+    assert partial['seeds'] == [0, 1]
+    assert statistics.paired_comparison(runs, 'dct', 'at') is None
+
+
+def test_each_arm_is_compared_with_baseline_at_and_kd_once():
+    runs = [dict(method=m, seed=s, top1=50. + s)
+            for m in ('baseline', 'at', 'kd', 'dct') for s in range(3)]
+    pairs = [(r['arm'], r['reference']) for r in statistics.comparisons(
+        runs, ['baseline', 'at', 'kd', 'dct'], ('baseline', 'at', 'kd'))]
+    assert pairs == [('at', 'baseline'), ('kd', 'baseline'),
+                     ('dct', 'baseline'), ('kd', 'at'), ('dct', 'at'),
+                     ('dct', 'kd')]
+
+
+# --- report and chart -----------------------------------------------------
+
+
+def _report_runs():
+    runs = [dict(method='teacher', seed=0, top1=95., top5=100.,
+                 mean_class=95.)]
+    runs += _runs([60., 61., 62.], [50., 55., 54.])
+    runs += [dict(method='at', seed=s, top1=v, top5=90., mean_class=v)
+             for s, v in enumerate([51., 54., 56.])]
+    return runs
+
+
+def test_report_tables_and_results_json(tmp_path):
+    labels = {'baseline': 'Alone', 'at': 'AT', 'dct': 'DCT'}
+    settings = dict(num_classes=16, num_train=800, num_val=2512,
+                    image_size=64, teacher_epochs=20, epochs=10,
+                    models='Two ResNets', area_ratio=12.25,
+                    loss_weights_text='dct: loss_dct 3.5')
+    out = report.build_report(_report_runs(), settings, labels,
+                              ('baseline', 'at', 'kd'))
+    text = out['text']
+    assert [r['method'] for r in out['rows']] == ['teacher', 'baseline',
+                                                  'at', 'dct']
+    assert '| DCT | 0,1,2 | 61.0 ± 1.0 | 91.0 ± 0.0 | 61.0 ± 1.0 |' in text
+    assert '| teacher | 0 | 95.0 | 100.0 | 95.0 |' in text
+    # dct - baseline = 10, 6, 8: mean 8, std 2, t interval 8 +- 4.97.
+    assert ('| dct | baseline | +10.0, +6.0, +8.0 | +8.0 | [+3.0, +13.0] | '
+            '**better** |') in text
+    assert '| at | baseline | +1.0, -1.0, +2.0 | +0.7 |' in text
+    assert '**not distinguishable** |' in text
+    assert 'standard error of 1.0 points' in text
+    assert 'dct: loss_dct 3.5' in text
+    report.write_results(str(tmp_path), out, _report_runs(), settings)
     assert (tmp_path / 'results.md').read_text() == text
-    assert '| ResNet-18 + DCT-KD | 0,1 | 39.0 ± 1.4 |' in text
-    assert 'student seeds: 0, 1' in text and 'Two ResNets.' in text
     data = json.loads((tmp_path / 'results.json').read_text())
-    assert data['runs'] == _runs()
-    assert data['settings']['seeds'] == 2
-    assert [r['method'] for r in data['summary']] == [
-        'teacher', 'baseline', 'dct_kd']
+    assert [(r['method'], r['seed']) for r in data['runs']] == [
+        ('teacher', 0)] + [(m, s) for m in ('baseline', 'dct', 'at')
+                           for s in range(3)]
+    assert [(c['arm'], c['reference'], c['verdict'])
+            for c in data['comparisons']] == [
+                ('at', 'baseline', 'not distinguishable'),
+                ('dct', 'baseline', 'better'),
+                ('dct', 'at', 'better')]
+
+
+def test_chart_is_a_png_with_one_bar_per_arm(tmp_path):
+    runs = _report_runs()
+    rows = report.summarise(runs)
+    path = top1_chart(str(tmp_path / 'c.png'), runs, rows, {})
+    with Image.open(path) as img:
+        assert img.format == 'PNG' and img.width > 300
+    # One more arm widens the figure (one bar per arm).
+    runs2 = runs + [dict(method='kd', seed=0, top1=50.)]
+    path2 = top1_chart(str(tmp_path / 'd.png'), runs2,
+                       report.summarise(runs2), {})
+    with Image.open(path) as a, Image.open(path2) as b:
+        assert b.width > a.width
+    with pytest.raises(ValueError, match='no student runs'):
+        top1_chart(str(tmp_path / 'e.png'), runs[:1],
+                   report.summarise(runs[:1]), {})
+
+
+# --- the rescaling rule ---------------------------------------------------
+
+
+def test_rescaling_factors_come_from_the_map_sizes():
+    assert area_ratio([16, 8, 4, 2]) == pytest.approx(12.25)
+    assert area_ratio([56, 28, 14, 7]) == 1.
+    assert loss_factor('ATLoss', 12.25) == pytest.approx(1 / 12.25)
+    assert loss_factor('DCTAttentionLoss', 12.25) == pytest.approx(3.5)
+    assert loss_factor('KLDivergence', 12.25) == 1.
+    with pytest.raises(KeyError, match="'MSELoss'.*MAP_SIZE_EXPONENTS"):
+        loss_factor('MSELoss', 12.25)
+    with pytest.raises(ValueError, match='4 stage map sizes'):
+        area_ratio([16, 8])
+
+
+def test_at_loss_scales_as_the_rule_says():
+    """ATLoss on maps upsampled k times (same content, k^2 the area) is
+    exactly k^-2 times as large: exponent -1 in the area."""
+    from mmrazor.models.losses import ATLoss
+    torch.manual_seed(0)
+    s, t = torch.randn(4, 8, 7, 7), torch.randn(4, 8, 7, 7)
+    loss = ATLoss(loss_weight=1.0)
+    up = loss(F.interpolate(s, scale_factor=4), F.interpolate(t,
+                                                              scale_factor=4))
+    assert (up / loss(s, t)).item() == pytest.approx(
+        loss_factor('ATLoss', 16.))
+
+
+def test_l2_loss_exponent_follows_its_options():
+    """MMRazor's L2Loss on maps upsampled 4x: unit-normalised features
+    give the same loss (exponent 0); div_element divides by 16x the
+    elements (exponent -1); raw features sum 16x the squares (exponent
+    1); dist takes the square root (half)."""
+    from mmrazor.models.losses import L2Loss
+    torch.manual_seed(0)
+    s, t = torch.randn(4, 8, 7, 7), torch.randn(4, 8, 7, 7)
+    for options in (dict(), dict(div_element=True), dict(normalize=False),
+                    dict(normalize=False, dist=True),
+                    dict(normalize=False, div_element=True)):
+        loss = L2Loss(**options)
+        ratio = (loss(F.interpolate(s, scale_factor=4),
+                      F.interpolate(t, scale_factor=4)) / loss(s, t)).item()
+        assert ratio == pytest.approx(
+            loss_factor(dict(type='L2Loss', **options), 16.)), options
+
+
+def test_dct_rule_is_an_upper_bound_on_smooth_maps():
+    """The DCT loss's L2 norm runs over H*W coefficients, hence the rule's
+    exponent 0.5; on maps upsampled 4x (smooth, so most new coefficients
+    match) it grows more slowly: between 1 and the rule's 4x."""
+    from dctkd_mm.models.losses import DCTAttentionLoss
+    torch.manual_seed(0)
+    s, t = torch.rand(8, 8, 7, 7), torch.rand(8, 8, 7, 7)
+    loss = DCTAttentionLoss()  # no teacher logits: no gating
+    ratio = (loss(F.interpolate(s, scale_factor=4),
+                  F.interpolate(t, scale_factor=4)) / loss(s, t)).item()
+    assert 1. < ratio <= loss_factor('DCTAttentionLoss', 16.)
+
+
+# --- the arms' real configs -------------------------------------------------
+
+#: The authors' weights (authors_recipe.md) and CE weights per arm.
+AUTHORS = {
+    'baseline': (1.0, {}),
+    'at': (1.0, {f'loss_at_s{i}': ('ATLoss', 1000.) for i in range(1, 5)}),
+    'kd': (0.1, {'loss_kd': ('KLDivergence', 0.8)}),
+    'at+kd': (0.1, dict({f'loss_at_s{i}': ('ATLoss', 1000.)
+                         for i in range(1, 5)},
+                        loss_kd=('KLDivergence', 1.))),
+    'dct': (1.0, {'loss_dct': ('DCTAttentionLoss', 1.)}),
+    'dct+kd': (0.1, {'loss_dct': ('DCTAttentionLoss', 1.),
+                     'loss_kd': ('KLDivergence', 1.)}),
+    'dct-ii': (1.0, {'loss_dct': ('DCTAttentionLoss', 1.)}),
+}
+
+
+def test_registry_holds_the_issue_arms_with_existing_configs():
+    assert list(demo_methods.DEMO_METHODS)[:7] == list(AUTHORS)
+    for arm in demo_methods.DEMO_METHODS.values():
+        assert osp.isfile(arm.config_path), arm
+    with pytest.raises(ValueError, match=r"unknown demo method\(s\) \['x'\]"):
+        demo_methods.get_methods(['baseline', 'x'])
+    with pytest.raises(FileNotFoundError, match='nope_r18.py'):
+        demo_methods.register_demo_method('nope', 'nope_r18.py', 'Nope')
+    with pytest.raises(ValueError, match='already registered'):
+        demo_methods.register_demo_method('dct', 'dct_r18_synthetic.py', '')
+
+
+@pytest.mark.parametrize('name', list(AUTHORS))
+def test_arm_config_has_the_authors_weights_and_transform(name):
+    from mmrazor.registry import MODELS
+    arm = demo_methods.DEMO_METHODS[name]
+    cfg, applied = training.load_run_config(arm.config_path, {}, 12.25)
+    ce, losses = AUTHORS[name]
+    model_cfg = cfg.model.architecture if arm.distills else cfg.model
+    assert model_cfg.head.loss.loss_weight == ce
+    assert {k: (v['type'], v['authors_weight'])
+            for k, v in applied.items()} == losses
+    for key, value in applied.items():
+        assert value['weight'] == pytest.approx(
+            losses[key][1] * loss_factor(losses[key][0], 12.25))
+    if name.startswith('dct'):
+        cfg.model.teacher_ckpt = None
+        model = MODELS.build(cfg.model)
+        loss = model.distiller.distill_losses['loss_dct']
+        assert loss.transform == ('dct' if name == 'dct-ii' else 'dft_real')
+        assert loss.loss_weight == pytest.approx(3.5)
+
+
+@pytest.mark.parametrize('name', list(demo_methods.DEMO_METHODS))
+def test_every_registered_arm_builds_with_rescaled_losses(name):
+    """Arms added by others too: the config builds at the demo's width
+    and every loss has a map-size exponent."""
+    from mmengine.registry import MODELS, DefaultScope
+    arm = demo_methods.DEMO_METHODS[name]
+    settings = run_settings(parse_args(['--quick']))
+    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
+                               12.25, '/w')
+    cfg, applied = training.load_run_config(job['config'], job['options'],
+                                            12.25)
+    assert bool(applied) == arm.distills
+    cfg.model.pop('teacher_ckpt', None)
+    cfg.model.get('architecture', cfg.model).pop('init_cfg')
+    with DefaultScope.overwrite_default_scope(
+            'mmrazor' if arm.distills else 'mmpretrain'):
+        model = MODELS.build(cfg.model)
+    student = model.student if arm.distills else model
+    with torch.no_grad():
+        logits = student(torch.zeros(2, 3, 32, 32))
+    assert logits.shape == (2, settings['num_classes'])
+
+
+def test_every_student_starts_from_the_same_weights(tmp_path):
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, DefaultScope
+    settings = run_settings(parse_args(['--quick']))
+    base = demo_methods.DEMO_METHODS['baseline'].config_path
+    init = str(tmp_path / 'init.pth')
+    training.save_student_init(settings, base, 0, init)
+    saved = torch.load(init, weights_only=True)['state_dict']
+    for arm in demo_methods.DEMO_METHODS.values():
+        job = training.student_job(arm, settings, '/unused', 0, init, None,
+                                   12.25, str(tmp_path))
+        cfg, _ = training.load_run_config(job['config'], job['options'])
+        assert isinstance(cfg, Config)
+        scope = 'mmrazor' if arm.distills else 'mmpretrain'
+        with DefaultScope.overwrite_default_scope(scope):
+            model = MODELS.build(cfg.model)
+        torch.manual_seed(1234)  # the init must not depend on the RNG
+        model.init_weights()
+        student = model.student if arm.distills else model
+        state = student.state_dict()
+        assert set(state) == set(saved), arm.name
+        for key, value in saved.items():
+            assert torch.equal(state[key], value), (arm.name, key)
+
+
+# --- command line -----------------------------------------------------------
+
+
+def test_defaults_run_every_arm_at_three_seeds_on_two_workers():
+    args = parse_args([])
+    assert args.methods == list(AUTHORS) + ['dct+adaptive'] == list(
+        demo_methods.DEFAULT_METHODS)
+    assert parse_args(['--methods', 'all']).methods == list(
+        demo_methods.DEMO_METHODS)
+    assert args.seeds >= 3 and args.workers == 2 and args.threads == 1
+    assert args.width == training.CPU_WIDTH and args.device == 'cpu'
+    args = parse_args(['--methods', 'baseline,dct', '--seeds', '5',
+                       '--val-images', '100', '--num-classes', '8'])
+    assert args.methods == ['baseline', 'dct'] and args.seeds == 5
+    assert args.val_per_class == 13
+    assert args.references == ['baseline', 'at', 'kd']
+    args = parse_args(['--methods', 'dct,dct+fast-teacher',
+                       '--references', 'dct'])
+    assert args.references == ['dct']
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--methods', 'baseline,bogus'], "unknown ['bogus']"),
+    (['--references', 'nope'], "--references: unknown ['nope']"),
+    (['--seeds', '0'], '--seeds must be >= 1'),
+    (['--num-classes', '4'], '--num-classes must be >= 5'),
+    (['--image-size', '16'], '--image-size must be >= 32'),
+])
+def test_bad_options_name_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_cuda_device_means_full_width_networks():
+    """--device cuda builds the paper's full-width ResNets (plumbing
+    checked on CPU: the configs build and run a forward pass)."""
+    from mmpretrain.structures import DataSample
+    from mmrazor.registry import MODELS
+    args = parse_args(['--device', 'cuda', '--quick'])
+    assert args.width == training.FULL_WIDTH == 64
+    assert parse_args(['--device', 'cuda', '--width', '32']).width == 32
+    settings = run_settings(args)
+    arm = demo_methods.DEMO_METHODS['dct+kd']
+    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
+                               1., '/w')
+    cfg, _ = training.load_run_config(job['config'], job['options'])
+    cfg.model.teacher_ckpt = None
+    cfg.model.architecture.pop('init_cfg')
+    model = MODELS.build(cfg.model)
+    assert model.student.backbone.layer1[0].conv1.in_channels == 64
+    assert model.teacher.head.fc.in_features == 2048
+    x = torch.zeros(2, 3, 32, 32)
+    with torch.no_grad():
+        assert model.student(x).shape == (2, settings['num_classes'])
+        assert model.teacher(x).shape == (2, settings['num_classes'])
+    for arm in demo_methods.DEMO_METHODS.values():  # H4's arms too
+        if not arm.distills:
+            continue
+        job = training.student_job(arm, settings, '/d', 0, 'i.pth', None,
+                                   12.25, '/w')
+        cfg, _ = training.load_run_config(job['config'], job['options'],
+                                          12.25)
+        cfg.model.teacher_ckpt = None
+        cfg.model.architecture.pop('init_cfg')
+        model = MODELS.build(cfg.model)
+        data = model.data_preprocessor(dict(
+            inputs=[torch.zeros(3, 32, 32, dtype=torch.uint8)] * 2,
+            data_samples=[DataSample().set_gt_label(i) for i in (0, 1)]),
+                                       True)
+        losses = model(**data, mode='loss')
+        assert any(k.startswith('distill.') for k in losses), arm.name
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match='--device cuda'):
+            pipeline.main(['--device', 'cuda', '--quick'])
 
 
 def test_final_metrics_come_from_the_newest_run(tmp_path):
@@ -81,73 +403,39 @@ def test_final_metrics_come_from_the_newest_run(tmp_path):
                   'accuracy/mean_class': top1 - 1, 'step': 2}]
         (vis / 'scalars.json').write_text(
             '\n'.join(json.dumps(x) for x in lines))
-    assert run_demo.read_final_metrics(str(tmp_path)) == dict(
+    assert training.read_final_metrics(str(tmp_path)) == dict(
         top1=55., top5=90., mean_class=54.)
+    with pytest.raises(FileNotFoundError, match='scalars.json'):
+        training.read_final_metrics(str(tmp_path / '20250101_000000'))
 
 
-def test_cfg_options_point_every_run_at_the_demo_data():
-    args = run_demo.parse_args(['--quick'])
-    plain = run_demo.cfg_options(args, '/d', 3, False, 5)
-    assert plain['train_dataloader.dataset.data_root'] == '/d'
-    assert plain['val_dataloader.dataset.data_root'] == '/d'
-    assert plain['model.head.num_classes'] == args.num_classes
-    assert plain['randomness.seed'] == 3
-    assert plain['train_cfg.max_epochs'] == 5
-    assert plain['param_scheduler.1.begin'] == 1
-    distill = run_demo.cfg_options(args, '/d', 0, True, 1)
-    assert distill['model.architecture.head.num_classes'] == args.num_classes
-    assert distill['model.teacher.head.num_classes'] == args.num_classes
-    assert 'model.head.num_classes' not in distill
-    assert distill['param_scheduler.1.begin'] == 0  # one-epoch run
-
-
-def test_every_student_starts_from_the_same_weights(tmp_path):
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    from mmrazor.registry import MODELS as RAZOR_MODELS
-    args = run_demo.parse_args(['--quick'])
-    init = str(tmp_path / 'init.pth')
-    run_demo.save_student_init(args, 0, init)
-    saved = torch.load(init)['state_dict']
-    for method, config in run_demo.STUDENTS:
-        distill = method != 'baseline'
-        cfg = Config.fromfile(osp.join(run_demo.CONFIGS, config))
-        opts = run_demo.cfg_options(args, '/unused', 0, distill, 1)
-        prefix = 'model.architecture' if distill else 'model'
-        opts[f'{prefix}.init_cfg'] = dict(type='Pretrained', checkpoint=init)
-        if distill:
-            opts['model.teacher_ckpt'] = None  # no teacher checkpoint here
-        cfg.merge_from_dict(opts)
-        registry = RAZOR_MODELS if distill else PRETRAIN_MODELS
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            model = registry.build(cfg.model)
-        torch.manual_seed(1234)  # the init must not depend on the RNG
-        model.init_weights()
-        student = model.student if distill else model
-        state = student.state_dict()
-        assert set(state) == set(saved), method
-        for key, value in saved.items():
-            assert torch.equal(state[key], value), (method, key)
+# --- end to end -------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_quick_demo_end_to_end(tmp_path, capsys):
-    rows = run_demo.main(['--quick', '--work-dir', str(tmp_path)])
-    assert [r['method'] for r in rows] == [
-        'teacher', 'baseline', 'dct_kd', 'at', 'kd']
+def test_tiny_demo_twice_gives_identical_tables(tmp_path, capsys):
+    """Two runs of one tiny setting, the first in two worker processes,
+    the second in this process with the cached teacher: same table."""
+    argv = ['--quick', '--methods', 'baseline,kd,dct', '--seeds', '2',
+            '--work-dir', str(tmp_path)]
+    first = pipeline.main(argv)
+    out1 = capsys.readouterr().out
+    assert '[teacher] training ResNet-50' in out1
+    second = pipeline.main(argv + ['--workers', '0'])
+    out2 = capsys.readouterr().out
+    assert '[teacher] skipped: cached' in out2
+    assert first['text'] == second['text'] and first['text'] in out2
     data = json.loads((tmp_path / 'results.json').read_text())
-    assert len(data['runs']) == 5
+    assert [(r['method'], r['seed']) for r in data['runs']] == [
+        ('teacher', 0), ('baseline', 0), ('baseline', 1), ('kd', 0),
+        ('kd', 1), ('dct', 0), ('dct', 1)]
     for run in data['runs']:
-        for key in ('top1', 'top5', 'mean_class'):
-            assert 0. <= run[key] <= 100.
-    text = (tmp_path / 'results.md').read_text()
-    assert '| ResNet-18 + DCT-KD | 0 |' in text and '--quick' in text
-    assert text in capsys.readouterr().out
-    assert osp.isfile(tmp_path / 'teacher_r50.pth')
-    # Every run went through tools/train.py: its config dump and log.
-    for name in ('teacher', 'baseline_seed0', 'dct_kd_seed0'):
-        files = os.listdir(tmp_path / name)
-        assert any(f.endswith('.py') for f in files), name
-    if osp.isfile(osp.join(ROOT, 'tools', 'visualize_attention.py')):
-        assert len(os.listdir(tmp_path / 'attention')) == 4
+        assert 0. <= run['top1'] <= 100.
+    assert data['settings']['loss_weights']['dct'] == {
+        'loss_dct': pytest.approx(loss_factor('DCTAttentionLoss',
+                                              data['settings']['area_ratio']),
+                                  abs=1e-4)}
+    assert len(data['comparisons']) == 3  # kd-baseline, dct-baseline, dct-kd
+    with Image.open(tmp_path / 'top1_by_method.png') as img:
+        assert img.format == 'PNG'
+    assert len(list((tmp_path / 'attention').glob('*.png'))) == 4

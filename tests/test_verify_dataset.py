@@ -1,21 +1,12 @@
-"""tools/dataset_converters/verify_dataset.py on a tiny MIT Indoor 67 tree
-with one truncated image."""
-import importlib.util
+"""tools/dataset_converters/verify_dataset.py (dctkd_mm.apis.verify_dataset)
+on a tiny MIT Indoor 67 tree with one truncated image."""
 import os.path as osp
-import sys
 
+from dctkd_mm.apis import verify_dataset as tool
 from test_datasets import REPO, make_mit67
 
 
-def test_verify_dataset_tool_reports_truncated_image(tmp_path, capsys,
-                                                     monkeypatch):
-    spec = importlib.util.spec_from_file_location(
-        'verify_dataset',
-        osp.join(REPO, 'tools/dataset_converters/verify_dataset.py'))
-    tool = importlib.util.module_from_spec(spec)
-    # Registered so that --nproc's worker pool can pickle its function.
-    monkeypatch.setitem(sys.modules, 'verify_dataset', tool)
-    spec.loader.exec_module(tool)
+def test_verify_dataset_tool_reports_truncated_image(tmp_path, capsys):
     root = make_mit67(tmp_path / 'mit67')
     config = osp.join(REPO, 'configs/_base_/datasets/mit67_bs128.py')
     options = ['--cfg-options', f'val_dataloader.dataset.data_root={root}']

@@ -2,7 +2,6 @@
 on a tiny version of the flagship ResNet-50 -> ResNet-18 distillation."""
 import copy
 import glob
-import importlib.util
 import os.path as osp
 
 import mmcv
@@ -10,44 +9,46 @@ import numpy as np
 import pytest
 import scipy.fft
 import torch
+from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import student_config
-from dctkd_mm.visualization import (build_panels, eval_mode,
+from dctkd_mm.models.losses import DCTAttentionLoss
+from dctkd_mm.visualization import (build_panels, eval_mode, loss_transform,
                                     render_attention_figure,
                                     stage_pairs_from_distiller)
-from tiny_distill import (REPO_ROOT, TEST_PIPELINE, build_model,
-                          save_runner_checkpoint, tiny_config,
-                          write_image_tree)
-from tiny_distill import restore_default_scope  # noqa: F401 (autouse)
+from dctkd_mm.visualization.attention_cli import main as tool_main
+from dctkd_mm.visualization.attention_cli import parse_args as tool_args
+from utils import (FLAGSHIP_CONFIG, build_model, make_places365_tree,
+                   save_runner_checkpoint,
+                   tiny_pipelines, write_tiny_distill_config)
+
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
+IMG_SIZE = 48  # layer4 is 2x2: a min-max exists at every stage
+TEST_PIPELINE = tiny_pipelines(IMG_SIZE)[1]
 
 STAGES = ('layer1', 'layer2', 'layer3', 'layer4')
 PANELS = ('teacher_attention', 'student_attention', 'teacher_spectrum',
           'student_spectrum')
 
 
-def _tool():
-    path = osp.join(REPO_ROOT, 'tools', 'visualize_attention.py')
-    spec = importlib.util.spec_from_file_location('visualize_attention', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     """A tiny distillation config and checkpoint, and two images."""
     root = tmp_path_factory.mktemp('vis')
-    images = write_image_tree(str(root / 'data'), per_class=1)[:2]
-    cfg = tiny_config(str(root / 'data'))
-    model = build_model(cfg)
+    tree = make_places365_tree(str(root / 'data'), per_class=1,
+                               size=(52, 44))  # non-square: crops act
+    images = tree['train_files'][:2]
     cfg_path, ckpt_path = str(root / 'distill.py'), str(root / 'ckpt.pth')
-    cfg.dump(cfg_path)
-    save_runner_checkpoint(model, ckpt_path)
+    cfg = Config.fromfile(
+        write_tiny_distill_config(cfg_path, str(root / 'data'),
+                                  img_size=IMG_SIZE))
+    model = build_model(cfg)
+    save_runner_checkpoint(model, ckpt_path, tree['classes'])
     return dict(root=root, images=images, cfg=cfg, cfg_path=cfg_path,
-                ckpt=ckpt_path, model=model)
+                ckpt=ckpt_path, model=model, classes=tree['classes'])
 
 
 def _direct_stage_features(classifier, inputs):
@@ -61,17 +62,50 @@ def _direct_stage_features(classifier, inputs):
     return feats
 
 
-def _reference_panels(feature):
-    """Attention and spectrum by their definitions, with scipy's DCT."""
+def _reference_panels(feature, transform='dft_real'):
+    """Attention and spectrum by their definitions: numpy's FFT (real part,
+    the authors' transform, which the flagship's loss uses) or scipy's
+    orthonormal DCT-II."""
     att = (feature.double() ** 2).mean(dim=1)[0].numpy()
     att = (att - att.min()) / (att.max() - att.min())
-    spectrum = np.log1p(np.abs(scipy.fft.dctn(att - att.mean(),
-                                              norm='ortho')))
-    return att, spectrum
+    centred = att - att.mean()
+    coeffs = (np.fft.fft2(centred).real if transform == 'dft_real' else
+              scipy.fft.dctn(centred, norm='ortho'))
+    return att, np.log1p(np.abs(coeffs))
+
+
+def test_panels_draw_the_spectrum_of_the_loss_transform():
+    torch.manual_seed(0)
+    t_feats = [torch.rand(1, 8, 6, 5)]
+    s_feats = [torch.rand(1, 4, 6, 5)]
+    for transform in ('dft_real', 'dct'):
+        panel = build_panels(t_feats, s_feats, transform=transform)[0][0]
+        for who, feat in (('teacher', t_feats[0]), ('student', s_feats[0])):
+            _, spectrum = _reference_panels(feat, transform)
+            np.testing.assert_allclose(panel[f'{who}_spectrum'], spectrum,
+                                       atol=1e-5)
+        distance = DCTAttentionLoss(transform=transform, reduction='none')(
+            s_feats, t_feats)
+        np.testing.assert_allclose(panel['dct_distance'], distance[0],
+                                   rtol=1e-6)
+    dft, dct = (build_panels(t_feats, s_feats, transform=t)[0][0]
+                for t in ('dft_real', 'dct'))
+    assert not np.allclose(dft['teacher_spectrum'], dct['teacher_spectrum'])
+
+
+def test_loss_transform_reads_the_distillers_dct_loss():
+    from mmrazor.registry import MODELS
+    cfg = Config.fromfile(FLAGSHIP_CONFIG)
+    losses = cfg.model.distiller.distill_losses
+    assert 'transform' not in losses.loss_dct  # the loss's default
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        assert loss_transform(MODELS.build(cfg.model.distiller)) == 'dft_real'
+        losses.loss_dct.transform = 'dct'
+        assert loss_transform(MODELS.build(cfg.model.distiller)) == 'dct'
 
 
 def _run_tool(setup, out_dir, ckpt=None, extra=()):
-    return _tool().main([
+    return tool_main([
         setup['images'][0], osp.dirname(setup['images'][1]), '--config',
         setup['cfg_path'], '--checkpoint', ckpt or setup['ckpt'],
         '--out-dir', str(out_dir), '--save-arrays', *extra
@@ -123,7 +157,7 @@ def test_tool_panels_come_from_forward_pass(setup, tmp_path):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         pipeline = Compose(TEST_PIPELINE)
     batch = pseudo_collate([pipeline(dict(img_path=setup['images'][0]))])
-    # The figure shows the resized and cropped input (40 x 40, RGB).
+    # The figure shows the resized and cropped input (48 x 48, RGB).
     np.testing.assert_array_equal(
         arrays['image'], batch['inputs'][0].permute(1, 2, 0).numpy()[...,
                                                                     ::-1])
@@ -151,7 +185,7 @@ def test_tool_figure_follows_checkpoint(setup, tmp_path):
             if isinstance(m, torch.nn.Conv2d):
                 torch.nn.init.normal_(m.weight, std=0.5)
     ckpt = str(tmp_path / 'other.pth')
-    save_runner_checkpoint(model, ckpt)
+    save_runner_checkpoint(model, ckpt, setup['classes'])
     second = _run_tool(setup, tmp_path / 'b', ckpt=ckpt)
     assert not np.array_equal(mmcv.imread(first[0]), mmcv.imread(second[0]))
     a = np.load(first[0][:-4] + '.npz')
@@ -177,7 +211,7 @@ def test_tool_plain_models_match_distillation(setup, tmp_path):
         torch.save(dict(state_dict=getattr(model, who).state_dict()),
                    ckpt_path)
         paths[who] = (config_path, ckpt_path)
-    _tool().main([
+    tool_main([
         setup['images'][0], '--teacher-config', paths['teacher'][0],
         '--teacher-checkpoint', paths['teacher'][1], '--student-config',
         paths['student'][0], '--student-checkpoint', paths['student'][1],
@@ -189,12 +223,13 @@ def test_tool_plain_models_match_distillation(setup, tmp_path):
     distill = np.load(str(tmp_path / 'distill' / f'{stem}_attention.npz'))
     assert sorted(plain.files) == sorted(distill.files)
     for key in plain.files:
-        np.testing.assert_allclose(plain[key], distill[key], atol=1e-5)
+        np.testing.assert_allclose(plain[key], distill[key], rtol=1e-5,
+                                   atol=1e-5)
 
 
 def test_tool_rejects_mixed_modes(setup, tmp_path):
     with pytest.raises(SystemExit):
-        _tool().parse_args([
+        tool_args([
             setup['images'][0], '--config', setup['cfg_path'],
             '--student-config', setup['cfg_path'], '--out-dir',
             str(tmp_path)
@@ -223,8 +258,10 @@ def test_render_shape_and_validation():
 def test_hook_logs_figures_during_training(tmp_path):
     from mmengine.runner import Runner
     data_root = str(tmp_path / 'data')
-    write_image_tree(data_root, per_class=1)  # 5 images: 3 iterations
-    cfg = tiny_config(data_root)
+    make_places365_tree(data_root, num_classes=5, per_class=1)
+    cfg = Config.fromfile(write_tiny_distill_config(  # 3 iterations
+        str(tmp_path / 'distill.py'), data_root, num_classes=5,
+        img_size=IMG_SIZE, batch_size=2))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.experiment_name = 'attention_hook_test'
     cfg.log_level = 'WARNING'

@@ -1,7 +1,11 @@
-"""Builders for tiny on-disk datasets and configs shared by the tests.
+"""The one support module of the tests: tiny on-disk data in the official
+Places365 layout, tiny configs inheriting the real flagship config, and
+ways to run the tools (in a subprocess or in this process).
 
-Import as ``from utils import ...`` (pytest puts ``tests/`` on ``sys.path``
-since the folder has no ``__init__.py``).
+Import as ``from utils import ...``: ``pytest.ini`` puts ``tests/`` (and
+``tests/reliability/``, for the test-only hooks configs import) on
+``sys.path``. Everything is small enough for a 2-core CPU: 32 px crops of
+40 px images, 4 classes of 4 training images.
 """
 import glob
 import json
@@ -10,14 +14,54 @@ import os.path as osp
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TESTS_DIR = osp.dirname(osp.abspath(__file__))
+REPO_ROOT = osp.dirname(TESTS_DIR)
+#: Folders holding modules that test configs import (``custom_imports``).
+TEST_MODULE_DIRS = (TESTS_DIR, osp.join(TESTS_DIR, 'reliability'))
 FLAGSHIP_CONFIG = osp.join(REPO_ROOT, 'configs',
                            'dct_kd_r50_r18_places365.py')
+TEACHER_CONFIG = osp.join(REPO_ROOT, 'configs', 'teachers',
+                          'resnet50_in1k-pre_1xb128-70e_places365.py')
+
+NUM_CLASSES = 4
+PER_CLASS = 4
+BATCH = 4
+ITERS_PER_EPOCH = NUM_CLASSES * PER_CLASS // BATCH
+#: Teacher channels of ResNet-50's four stages, for the adapters.
+TEACHER_CHANNELS = (256, 512, 1024, 2048)
+
+
+
+def tiny_pipelines(img_size: int = 32) -> Tuple[List[dict], List[dict]]:
+    """The zoo's scene pipelines (configs/_base_/datasets/
+    scene_pipelines.py: resize the short edge to 256, crop 224) scaled to
+    ``img_size`` crops: ``(train_pipeline, test_pipeline)``."""
+    edge = img_size * 9 // 8
+    train = [
+        dict(type='CheckedLoadImageFromFile'),
+        dict(type='ResizeEdge', scale=edge, edge='short'),
+        dict(type='RandomCrop', crop_size=img_size),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='PackInputs'),
+    ]
+    test = [
+        dict(type='CheckedLoadImageFromFile'),
+        dict(type='ResizeEdge', scale=edge, edge='short'),
+        dict(type='CenterCrop', crop_size=img_size),
+        dict(type='PackInputs'),
+    ]
+    return train, test
+
+
+# --- data ------------------------------------------------------------------
 
 # Official Places365 class names look like ``/a/airfield`` or
 # ``/b/bakery/shop``; a few real ones keep the multi-level case covered.
@@ -33,20 +77,20 @@ def places365_class_names(num_classes: int) -> List[str]:
     return names
 
 
-def _class_image(label: int, num_classes: int, size: int,
+def _class_image(label: int, num_classes: int, size: Tuple[int, int],
                  rng: np.random.Generator) -> np.ndarray:
     """An HxWx3 uint8 image whose mean colour encodes ``label`` (so a model
     can learn it) plus noise (so no two images are equal)."""
     hue = np.array([(label * 97) % 256, (label * 53 + 40) % 256,
                     255 * label // max(num_classes - 1, 1)], dtype=np.float32)
-    noise = rng.normal(0, 25, size=(size, size, 3))
+    noise = rng.normal(0, 25, size=(*size, 3))
     return np.clip(hue + noise, 0, 255).astype(np.uint8)
 
 
 def make_places365_tree(root: str,
-                        num_classes: int = 5,
-                        per_class: int = 4,
-                        size: int = 40,
+                        num_classes: int = NUM_CLASSES,
+                        per_class: int = PER_CLASS,
+                        size: Union[int, Tuple[int, int]] = 40,
                         val_per_class: int = 2,
                         seed: int = 0) -> Dict[str, object]:
     """Write a tiny Places365-Standard tree in the official layout::
@@ -59,30 +103,34 @@ def make_places365_tree(root: str,
           val_256/Places365_val_00000001.jpg ...
 
     ``dctkd_mm``'s ``Places365(data_root=root, split=...)`` reads it.
+    ``size`` is the side, or ``(height, width)`` for non-square images.
 
-    Returns a dict with ``classes``, ``train`` and ``val`` (lists of
-    ``(relative path, label)``).
+    Returns a dict with ``root``, ``classes``, ``train`` and ``val`` (lists
+    of ``(relative path, label)``), ``train_files`` and ``val_files``
+    (absolute paths).
     """
     import mmcv
+    size = (size, size) if isinstance(size, int) else tuple(size)
     rng = np.random.default_rng(seed)
     classes = places365_class_names(num_classes)
     train: List[Tuple[str, int]] = []
     val: List[Tuple[str, int]] = []
+    train_files, val_files = [], []
     val_index = 0
     for label, name in enumerate(classes):
         for i in range(per_class):
             rel = f'{name}/{i + 1:08d}.jpg'
-            mmcv.imwrite(
-                _class_image(label, num_classes, size, rng),
-                osp.join(root, 'data_256', rel.lstrip('/')))
+            path = osp.join(root, 'data_256', rel.lstrip('/'))
+            mmcv.imwrite(_class_image(label, num_classes, size, rng), path)
             train.append((rel, label))
+            train_files.append(path)
         for _ in range(val_per_class):
             val_index += 1
             rel = f'Places365_val_{val_index:08d}.jpg'
-            mmcv.imwrite(
-                _class_image(label, num_classes, size, rng),
-                osp.join(root, 'val_256', rel))
+            path = osp.join(root, 'val_256', rel)
+            mmcv.imwrite(_class_image(label, num_classes, size, rng), path)
             val.append((rel, label))
+            val_files.append(path)
 
     def write(name: str, lines: Sequence[str]) -> None:
         path = osp.join(root, name)
@@ -94,66 +142,230 @@ def make_places365_tree(root: str,
           [f'{n} {i}' for i, n in enumerate(classes)])
     write('places365_train_standard.txt', [f'{p} {c}' for p, c in train])
     write('places365_val.txt', [f'{p} {c}' for p, c in val])
-    return dict(classes=classes, train=train, val=val)
+    return dict(root=root, classes=classes, train=train, val=val,
+                train_files=train_files, val_files=val_files)
+
+
+# --- configs -----------------------------------------------------------------
+
+
+def _loaders(data_root: str, batch_size: int, img_size: int = 32) -> str:
+    train_pipeline, test_pipeline = tiny_pipelines(img_size)
+    return f"""
+train_pipeline = {train_pipeline!r}
+test_pipeline = {test_pipeline!r}
+train_dataloader = dict(
+    batch_size={batch_size}, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root={data_root!r}, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size={batch_size}, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root={data_root!r}, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+"""
 
 
 def write_tiny_distill_config(path: str,
                               data_root: str,
-                              num_classes: int = 5,
+                              num_classes: int = NUM_CLASSES,
                               img_size: int = 32,
-                              batch_size: int = 4,
+                              batch_size: int = BATCH,
                               max_epochs: int = 1,
                               seed: Optional[int] = None,
+                              teacher_ckpt: Optional[str] = None,
+                              adapters: bool = False,
+                              val_interval: Optional[int] = None,
+                              checkpoint_hook: str = '',
                               extra: str = '') -> str:
-    """Write a config inheriting the flagship R50->R18 DCT-KD config with a
-    tiny dataset at ``data_root`` (see :func:`make_places365_tree`), square
-    ``img_size`` images, no lr schedule and no teacher checkpoint (a random
-    teacher: gating still lets some samples through).
+    """Write a config inheriting the flagship R50->R18 DCT-KD config with
+    the tiny Places365 tree at ``data_root`` (see
+    :func:`make_places365_tree`), the zoo's pipelines scaled to ``img_size``
+    crops (:func:`tiny_pipelines`), top-5 accuracy only from 5 classes, no
+    lr schedule and, unless ``teacher_ckpt`` is given, a random teacher (gating
+    still lets some samples through).
 
-    ``seed`` None keeps the flagship's (a random seed, which the runner and
-    samplers share across ranks). ``extra`` is appended verbatim.
+    ``adapters=True`` puts a ``ResidualFeatureAdapter`` on the teacher side
+    of every stage's loss, so the distiller holds trainable weights of its
+    own. ``seed`` None keeps the flagship's (a random seed, which the runner
+    and samplers share across ranks). ``val_interval`` defaults to
+    ``max_epochs``; ``checkpoint_hook`` is the body of a
+    ``default_hooks.checkpoint`` dict. ``extra`` is appended verbatim, so it
+    must not assign ``model``, ``train_cfg`` or ``default_hooks`` again (a
+    second assignment replaces the first instead of merging).
     """
+    distiller = ''
+    if adapters:
+        connectors = ', '.join(
+            f"t_amam_s{i + 1}=dict(type='ResidualFeatureAdapter', "
+            f'in_channels={c})' for i, c in enumerate(TEACHER_CHANNELS))
+        names = [f't_amam_s{i + 1}' for i in range(len(TEACHER_CHANNELS))]
+        distiller = f"""
+    distiller=dict(
+        connectors=dict({connectors}),
+        loss_forward_mappings=dict(
+            loss_dct=dict(t_feature=dict(connector={names!r})))),"""
+    topk = (1, 5) if num_classes >= 5 else (1, )  # top-5 needs 5 classes
     text = f"""
-    _base_ = [{FLAGSHIP_CONFIG!r}]
-
-    num_classes = {num_classes}
-    model = dict(
-        architecture=dict(head=dict(num_classes=num_classes)),
-        teacher=dict(head=dict(num_classes=num_classes)),
-        teacher_ckpt=None)
-
-    train_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='Resize', scale=({img_size}, {img_size})),
-        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-        dict(type='PackInputs'),
-    ]
-    test_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='Resize', scale=({img_size}, {img_size})),
-        dict(type='PackInputs'),
-    ]
-    train_dataloader = dict(
-        batch_size={batch_size}, num_workers=0, persistent_workers=False,
-        dataset=dict(
-            type='Places365', data_root={data_root!r}, split='train',
-            pipeline=train_pipeline))
-    val_dataloader = dict(
-        batch_size={batch_size}, num_workers=0, persistent_workers=False,
-        dataset=dict(
-            type='Places365', data_root={data_root!r}, split='val',
-            pipeline=test_pipeline))
-    test_dataloader = val_dataloader
-
-    optim_wrapper = dict(optimizer=dict(lr=0.01))
-    param_scheduler = []
-    train_cfg = dict(max_epochs={max_epochs}, val_interval={max_epochs})
-    default_hooks = dict(logger=dict(interval=1))
-    randomness = dict(seed={seed!r})
-    """
+_base_ = [{FLAGSHIP_CONFIG!r}]
+num_classes = {num_classes}
+model = dict(
+    architecture=dict(head=dict(num_classes={num_classes}, topk={topk})),
+    teacher=dict(head=dict(num_classes={num_classes}, topk={topk})),
+    teacher_ckpt={teacher_ckpt!r},{distiller}
+)
+{_loaders(data_root, batch_size, img_size)}
+val_evaluator = [dict(type='Accuracy', topk={topk}),
+                 dict(type='MeanClassAccuracy')]
+test_evaluator = val_evaluator
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+param_scheduler = []
+train_cfg = dict(max_epochs={max_epochs},
+                 val_interval={val_interval or max_epochs})
+default_hooks = dict(logger=dict(interval=1){checkpoint_hook})
+randomness = dict(seed={seed!r})
+"""
     with open(path, 'w') as f:
-        f.write(textwrap.dedent(text) + textwrap.dedent(extra))
+        f.write(text + textwrap.dedent(extra))
     return path
+
+
+def write_teacher_config(path: str, data_root: str) -> str:
+    """The real ResNet-50 teacher config on the tiny data, 1 epoch."""
+    text = f"""
+_base_ = [{TEACHER_CONFIG!r}]
+num_classes = {NUM_CLASSES}
+model = dict(backbone=dict(init_cfg=None),  # no download in CI
+             head=dict(num_classes={NUM_CLASSES}, topk=(1, )))
+{_loaders(data_root, BATCH)}
+val_evaluator = [dict(type='Accuracy', topk=(1, )),
+                 dict(type='MeanClassAccuracy')]
+test_evaluator = val_evaluator
+# From random weights at batch 4, the zoo's fine-tuning lr 0.01 sends the
+# loss from 1.4 to 8.8 in four steps, and how far depends on the thread
+# count; a teacher that far gone makes the students' runs diverge too.
+optim_wrapper = dict(optimizer=dict(lr=0.001))
+train_cfg = dict(max_epochs=1, val_interval=1)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(save_best=None))
+randomness = dict(seed=0)
+"""
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def write_distill_config(path: str,
+                         data_root: str,
+                         teacher_ckpt: Optional[str],
+                         max_epochs: int = 2,
+                         checkpoint_interval: int = 2,
+                         extra: str = '') -> str:
+    """The reliability tests' run: :func:`write_tiny_distill_config` with
+    adapters, a learning rate step after epoch 1, iteration
+    checkpoints every ``checkpoint_interval`` iterations, deterministic
+    randomness and the test-only ``TraceAndKillHook`` (off until
+    configured, see :func:`trace_options`)."""
+    reliability = f"""
+custom_imports = dict(imports=['dctkd_mm', 'reliability_hooks'],
+                      allow_failed_imports=False)
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+param_scheduler = dict(_delete_=True, type='MultiStepLR', by_epoch=True,
+                       milestones=[1], gamma=0.1)
+custom_hooks = [dict(type='TraceAndKillHook', trace_file='', kill_at=-1)]
+randomness = dict(seed=0, deterministic=True)
+"""
+    return write_tiny_distill_config(
+        path, data_root, max_epochs=max_epochs, seed=0,
+        teacher_ckpt=teacher_ckpt, adapters=True, val_interval=1,
+        checkpoint_hook=(f',\n    checkpoint=dict(interval={checkpoint_interval}, '
+                         'by_epoch=False, max_keep_ckpts=-1)'),
+        extra=reliability + textwrap.dedent(extra))
+
+
+# --- models ------------------------------------------------------------------
+
+
+def build_model(cfg, seed: int = 0):
+    """Build the distiller of ``cfg`` (with the top-level
+    ``data_preprocessor``, as the Runner builds it) with random weights and
+    non-trivial BN statistics (so exporting them matters), in eval mode."""
+    import copy
+    from mmengine.registry import MODELS, DefaultScope
+    torch.manual_seed(seed)
+    model_cfg = copy.deepcopy(cfg.model)
+    if cfg.get('data_preprocessor') is not None:  # as the Runner does
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(model_cfg)
+    # PyTorch's default init is random enough; init_weights only logs.
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.running_mean.uniform_(-0.2, 0.2)
+            module.running_var.uniform_(0.5, 1.5)
+    model.eval()  # the distiller's train() returns None, not self
+    return model
+
+
+def save_runner_checkpoint(model, path: str, classes: Sequence[str]) -> None:
+    """A checkpoint shaped like the runner's: meta, state_dict, optimizer
+    state and a message hub holding MMEngine's HistoryBuffer."""
+    from mmengine.logging import HistoryBuffer
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    model.train()
+    loss = sum(p.sum() for p in params[:3])
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    model.eval()
+    history = HistoryBuffer()
+    history.update(1.5)
+    torch.save(
+        dict(meta=dict(epoch=1, iter=10,
+                       dataset_meta=dict(classes=tuple(classes)),
+                       cfg='distillation config text'),
+             state_dict=model.state_dict(),
+             optimizer=optimizer.state_dict(),
+             message_hub=dict(log_scalars=dict(loss=history))), path)
+
+
+# --- running tools -----------------------------------------------------------
+
+
+@contextmanager
+def runner_state_restored():
+    """Undo the process-wide state an in-process MMEngine run or inferencer
+    leaves behind (default registry scope, deterministic algorithms, thread
+    count), so other tests in this process see none of it."""
+    from mmengine.registry import DefaultScope
+    scopes = dict(DefaultScope._instance_dict)
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        DefaultScope._instance_dict = scopes
+        torch.use_deterministic_algorithms(deterministic)
+        torch.set_num_threads(threads)
+
+
+def train_in_process(argv):
+    """``tools/train.py`` main in this process (saves the ~8 s import of a
+    subprocess), with global state restored afterwards."""
+    from dctkd_mm.apis.train_cli import main
+    with runner_state_restored():
+        return main(argv)
+
+
+def subprocess_env(**extra: str) -> Dict[str, str]:
+    """Environment for a tool subprocess: the test-only modules importable,
+    one thread (so runs side by side stay bit-identical), no GPU."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        list(TEST_MODULE_DIRS) + [p for p in [env.get('PYTHONPATH')] if p])
+    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               CUDA_VISIBLE_DEVICES='', PYTHONHASHSEED='0')
+    env.update(extra)
+    return env
 
 
 def free_port() -> int:
@@ -212,3 +424,151 @@ def read_test_metrics(work_dir: str) -> dict:
     with open(files[0]) as f:
         metrics = json.load(f)
     return {k: v for k, v in metrics.items() if k not in ('time', 'data_time')}
+
+
+# --- background training runs (reliability) ----------------------------------
+
+TRAIN_TOOL = osp.join(REPO_ROOT, 'tools', 'train.py')
+TIMEOUT = 600
+
+
+def train_command(config: str, work_dir: str, *args: str) -> List[str]:
+    return [sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir, *args]
+
+
+def start_training(config: str, work_dir: str, *args: str,
+                   log_name: str = 'run.log') -> subprocess.Popen:
+    """Start ``tools/train.py`` in a subprocess (output to a log file)."""
+    os.makedirs(work_dir, exist_ok=True)
+    log = open(osp.join(work_dir, log_name), 'w')
+    return subprocess.Popen(
+        train_command(config, work_dir, *args),
+        cwd=REPO_ROOT,
+        env=subprocess_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT)
+
+
+def log_tail(work_dir: str, log_name: str = 'run.log', lines: int = 40):
+    with open(osp.join(work_dir, log_name)) as f:
+        return ''.join(f.readlines()[-lines:])
+
+
+def finish(proc: subprocess.Popen, work_dir: str, log_name: str,
+           expect_killed: bool) -> None:
+    """Wait for a training subprocess; assert it was SIGKILLed or exited
+    cleanly, showing the end of its log otherwise."""
+    try:
+        code = proc.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    if expect_killed:
+        assert code == -9, (f'run was not killed (exit {code}):\n'
+                            f'{log_tail(work_dir, log_name)}')
+    else:
+        assert code == 0, (f'run failed (exit {code}):\n'
+                           f'{log_tail(work_dir, log_name)}')
+
+
+def trace_options(trace_file: str, final_state_file: str,
+                  **hook) -> List[str]:
+    """``--cfg-options`` configuring the test-only TraceAndKillHook."""
+    hook = dict(trace_file=trace_file, final_state_file=final_state_file,
+                **hook)
+    return ['--cfg-options'
+            ] + [f'custom_hooks.0.{k}={v}' for k, v in hook.items()]
+
+
+class BackgroundRun:
+    """An uninterrupted training run in a subprocess; :meth:`wait` for it
+    before reading ``work_dir``, ``trace_file`` or ``final_state_file``."""
+
+    def __init__(self, config: str, root: str) -> None:
+        self.work_dir = osp.join(root, 'work')
+        self.trace_file = osp.join(root, 'trace.jsonl')
+        self.final_state_file = osp.join(root, 'final.pth')
+        self._proc = start_training(
+            config, self.work_dir,
+            *trace_options(self.trace_file, self.final_state_file),
+            log_name='train.log')
+        self._done = False
+
+    def wait(self) -> 'BackgroundRun':
+        if not self._done:
+            finish(self._proc, self.work_dir, 'train.log', False)
+            self._done = True
+        return self
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+# --- CIFAR-10 (official layout) and MMClassification 0.x checkpoints --------
+
+#: MMPretrain's CIFAR10 checks the md5 of the official files; a written tree
+#: cannot match them. ``None`` is MMPretrain's own "no check" value.
+CIFAR10_MD5_OFF = dict(
+    train_list=[[f'data_batch_{i}', None] for i in range(1, 6)],
+    test_list=[['test_batch', None]],
+    meta={'filename': 'batches.meta', 'key': 'label_names', 'md5': None})
+
+
+def write_cifar10_tree(root: str, per_batch: int = 2, test_size: int = 4,
+                       seed: int = 0) -> str:
+    """``root/cifar-10-batches-py/`` as the official python archive
+    unpacks: ``data_batch_1..5`` and ``test_batch`` (pickled dicts with
+    ``batch_label``, ``labels``, ``data`` (N, 3072) uint8 in CHW order and
+    ``filenames``) and ``batches.meta`` (``label_names``,
+    ``num_cases_per_batch``, ``num_vis``), pickle protocol 2 like the
+    Python 2 originals. Images get a class-dependent colour. Returns
+    ``root``."""
+    import pickle
+    names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog',
+             'horse', 'ship', 'truck']
+    rng = np.random.default_rng(seed)
+    folder = osp.join(root, 'cifar-10-batches-py')
+    os.makedirs(folder, exist_ok=True)
+
+    def batch(label_name: str, n: int, offset: int) -> dict:
+        labels = [int(x) for x in (np.arange(n) + offset) % 10]
+        data = rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
+        for i, label in enumerate(labels):
+            data[i, label % 3] //= 2
+        return {'batch_label': label_name, 'labels': labels,
+                'data': data.reshape(n, 3072),
+                'filenames': [f'img_{offset + i:05d}.png' for i in range(n)]}
+
+    files = {f'data_batch_{i}': batch(f'training batch {i} of 5', per_batch,
+                                      (i - 1) * per_batch)
+             for i in range(1, 6)}
+    files['test_batch'] = batch('testing batch 1 of 1', test_size, 0)
+    files['batches.meta'] = {'num_cases_per_batch': per_batch,
+                             'label_names': names, 'num_vis': 3072}
+    for name, content in files.items():
+        with open(osp.join(folder, name), 'wb') as f:
+            pickle.dump(content, f, protocol=2)
+    return root
+
+
+def save_mmcls_checkpoint(model: torch.nn.Module, path: str,
+                          classes: Sequence[str], legacy: bool = True) -> str:
+    """Save ``model`` as MMClassification 0.x published it: mmcv's
+    ``save_checkpoint`` dict ``{'meta', 'state_dict'}`` (``meta``: the
+    runner's meta -- env_info, config text, seed, exp_name, mmcls_version,
+    CLASSES, hook_msgs, epoch, iter -- plus mmcv_version and time), the
+    optimizer removed by ``publish_model.py``, which writes the legacy
+    (non-zip) format."""
+    meta = dict(
+        env_info='sys.platform: linux\nPython: 3.7.10\nPyTorch: 1.8.1',
+        config="model = dict(type='ImageClassifier', ...)\n",
+        seed=1234, exp_name='resnet50_b16x8_cifar10.py',
+        mmcls_version='0.12.0', CLASSES=list(classes),
+        hook_msgs=dict(last_ckpt='work_dirs/epoch_200.pth'),
+        epoch=200, iter=78200, mmcv_version='1.3.3',
+        time='Fri May 28 10:00:00 2021')
+    checkpoint = dict(meta=meta, state_dict=model.state_dict())
+    torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
+    return path

@@ -5,9 +5,14 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
+    # CheckpointHook that writes atomically and deletes old checkpoints only
+    # after the new one is complete (docs/reliability.md).
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3,
                     save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Dataset and heads must agree on the class count (checked before the
+    # first batch; a default hook, so configs replacing custom_hooks keep it).
+    class_count=dict(type='ClassCountCheckHook'),
     visualization=dict(type='VisualizationHook', enable=False),
 )
 # MMEngine's DDP wrapper does not broadcast buffers: without this each rank

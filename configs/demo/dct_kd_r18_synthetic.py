@@ -1,15 +1,5 @@
-# Demo DCT-KD: DCTAttentionLoss on the four ResNet stages, gated on the
-# samples the teacher classifies correctly (configs/_base_/distill).
-_base_ = [
-    './_base_/demo_distill.py',
-    '../_base_/distill/dct_resnet_stages.py',
-]
+# Demo DCT + KD arm as the authors run it (Run_Train.sh: DELTA=1,
+# BETA=0.1): DCT weight 1, KD (T = 4) weight 1, CE 0.1.
+_base_ = ['./dct_r18_synthetic.py', '../_base_/distill/hinton_kd.py']
 
-model = dict(distiller={{_base_.dct_distiller}})
-# Log teacher/student attention maps and their DCT spectra for two fixed
-# validation images to the visualizer (work_dir/<time>/vis_data/vis_image).
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='AttentionMapVisualizationHook', interval=125, num_samples=2,
-         draw_before_train=True),
-]
+model = {{_base_._plus_kd}}

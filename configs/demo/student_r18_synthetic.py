@@ -1,6 +1,7 @@
 # Demo baseline: the ResNet-18 student (quarter width, like the teacher)
 # trained alone with cross-entropy; same data, schedule, seed and initial
-# weights as the distilled students.
+# weights as the distilled students (torchvision-style initialisation:
+# zero_init_residual=False, as the authors' students).
 _base_ = [
     './_base_/synthetic_scenes.py',
     './_base_/demo_schedule.py',
@@ -11,7 +12,8 @@ width = 16
 model = dict(
     type='ImageClassifier',
     backbone=dict(type='ResNet', depth=18, num_stages=4, out_indices=(3, ),
-                  style='pytorch', base_channels=width, stem_channels=width),
+                  style='pytorch', base_channels=width, stem_channels=width,
+                  zero_init_residual=False),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}},
               in_channels=width * 8,

@@ -13,18 +13,28 @@ import copy
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
+
+from dctkd_mm.compat import load_checkpoint_file
+
+from .plain_config import (is_foreign, plain_dataloaders, plain_types,
+                           resolve_type)
 
 STUDENT_PREFIX = 'architecture.'
 #: Top-level config keys only the distillation run uses (``work_dir`` and
 #: ``launcher`` are the run's own; tools set them again).
 DISTILL_ONLY_KEYS = ('teacher_ckpt', 'find_unused_parameters', 'work_dir',
                      'launcher')
+#: Model parts of ours that compute exactly what an MMPretrain type does
+#: at inference, and the arguments that type does not take. (Dropout acts
+#: in training only; fine-tuning the export in MMPretrain runs without it.)
+INFERENCE_EQUIVALENTS = {
+    'DropoutLinearClsHead': ('LinearClsHead', ('dropout_rate', )),
+}
 #: Hooks that need a teacher and a distiller.
 DISTILL_ONLY_HOOKS = ('AttentionMapVisualizationHook', )
 
@@ -49,14 +59,26 @@ def student_state_dict(
 
 
 def _unscope(node, where: str = 'model'):
-    """Copy of a model config with ``mmpretrain.X`` types as ``X`` and
-    ``_scope_='mmpretrain'`` removed; other scopes are an error, since
-    MMPretrain alone could not build them."""
+    """Copy of a model config with ``mmpretrain.X`` types as ``X``,
+    ``_scope_='mmpretrain'`` removed and :data:`INFERENCE_EQUIVALENTS`
+    replaced; other scopes and types of ours are an error, since MMPretrain
+    alone could not build them."""
     if isinstance(node, (list, tuple)):
         return type(node)(
             _unscope(v, f'{where}[{i}]') for i, v in enumerate(node))
     if not isinstance(node, dict):
         return node
+    name = node.get('type')
+    if isinstance(name, str) and name.split('.')[-1] in INFERENCE_EQUIVALENTS:
+        plain, unused = INFERENCE_EQUIVALENTS[name.split('.')[-1]]
+        node = {k: v for k, v in node.items() if k not in unused}
+        node['type'] = plain
+    elif isinstance(name, str) and '.' not in name:
+        _, cls = resolve_type(name)
+        if cls is not None and is_foreign(cls):
+            raise ValueError(f'{where}.type={name!r} ({cls.__module__}) is '
+                             'not an MMPretrain type; the student cannot be '
+                             'exported as a plain MMPretrain model')
     out = {}
     for key, value in node.items():
         if key == '_scope_':
@@ -75,17 +97,43 @@ def _unscope(node, where: str = 'model'):
     return out
 
 
-def student_config(cfg: Config) -> Config:
-    """The MMPretrain config of a distillation config's student."""
+def is_plain_classifier(cfg: Config) -> bool:
+    """A config whose model is an MMPretrain model, not an algorithm
+    wrapping a student (``model.architecture``)."""
     model = cfg.get('model') or {}
-    architecture = model.get('architecture')
+    return 'architecture' not in model and not str(model.get(
+        'type', '')).startswith('mmrazor.')
+
+
+def student_config(cfg: Config,
+                   out_dir: Optional[str] = None,
+                   name: str = 'student',
+                   with_data: bool = True,
+                   dropped: Optional[list] = None) -> Config:
+    """The MMPretrain config of a distillation config's student.
+
+    Every section is made buildable by MMPretrain alone
+    (:mod:`.plain_config`). Our datasets need the data for that: given
+    ``out_dir``, their annotation files are written there as
+    ``<name>_<split>.txt``; ``with_data=False`` drops the dataloaders
+    instead, keeping the test pipeline. Without either, they keep their
+    dctkd_mm types. Config entries dropped on the way (our hooks that
+    guard training) are appended to ``dropped`` if given.
+    """
+    model = cfg.get('model') or {}
+    # A plain classifier config (a teacher, a baseline) is its own student.
+    architecture = model if is_plain_classifier(cfg) else model.get(
+        'architecture')
     if not isinstance(architecture, dict) or 'cfg_path' in architecture:
         raise ValueError('export needs `model.architecture` as an inline '
                          'model dict (not a cfg_path reference)')
     student = copy.deepcopy(dict(architecture))
-    if model.get('data_preprocessor') is not None:
-        student['data_preprocessor'] = copy.deepcopy(
-            model['data_preprocessor'])
+    # What normalised the inputs during distillation: the algorithm's
+    # preprocessor, which the runner fills from the top-level one.
+    preprocessor = (model.get('data_preprocessor')
+                    or cfg.get('data_preprocessor'))
+    if preprocessor is not None:
+        student['data_preprocessor'] = copy.deepcopy(preprocessor)
     student = _unscope(student)
 
     out = {}
@@ -111,6 +159,11 @@ def student_config(cfg: Config) -> Config:
             h for h in out['custom_hooks']
             if str(h.get('type', '')).split('.')[-1] not in DISTILL_ONLY_HOOKS
         ]
+    if out_dir is not None or not with_data:
+        plain_dataloaders(out, out_dir, name, with_data)
+    removed = plain_types(out)
+    if dropped is not None:
+        dropped.extend(removed)
     return Config(out)
 
 
@@ -129,8 +182,12 @@ def build_student(cfg: Config):
 def export_student(config: Union[str, Config],
                    checkpoint: str,
                    out_dir: str,
-                   name: str = 'student') -> Dict[str, object]:
-    """Write ``<out_dir>/<name>.pth`` and ``<out_dir>/<name>.py``.
+                   name: str = 'student',
+                   with_data: bool = True) -> Dict[str, object]:
+    """Write ``<out_dir>/<name>.pth`` and ``<out_dir>/<name>.py`` (plus
+    ``<name>_<split>.txt`` annotation files for our datasets, see
+    :func:`student_config`), which MMPretrain uses without dctkd_mm or
+    MMRazor.
 
     The checkpoint holds ``meta`` (the source's, with ``cfg`` replaced by
     the student config) and the student's ``state_dict``; no optimizer or
@@ -139,15 +196,18 @@ def export_student(config: Union[str, Config],
 
     Returns:
         dict: ``checkpoint`` and ``config`` paths, ``num_params`` (student
-        keys kept) and ``dropped`` (keys dropped per top-level name).
+        keys kept), ``dropped`` (keys dropped per top-level name) and
+        ``dropped_config`` (config entries MMPretrain could not build).
     """
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
-    # Safe torch.load (weights_only); dctkd_mm.compat allowlists the
-    # MMEngine types a runner checkpoint holds.
-    source = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    # The one safe reader: tensors, plain containers and the MMEngine
+    # types a runner checkpoint holds, nothing else.
+    source = load_checkpoint_file(checkpoint, map_location='cpu')
     state = source.get('state_dict', source)
-    weights, dropped = student_state_dict(state)
-    s_cfg = student_config(cfg)
+    weights, dropped = student_state_dict(
+        state, '' if is_plain_classifier(cfg) else STUDENT_PREFIX)
+    dropped_config: list = []
+    s_cfg = student_config(cfg, out_dir, name, with_data, dropped_config)
     try:
         build_student(s_cfg).load_state_dict(weights, strict=True)
     except RuntimeError as exc:
@@ -164,9 +224,11 @@ def export_student(config: Union[str, Config],
     torch.save({'meta': meta, 'state_dict': weights}, ckpt_path)
     s_cfg.dump(cfg_path)
     return dict(checkpoint=ckpt_path, config=cfg_path,
-                num_params=len(weights), dropped=dropped)
+                num_params=len(weights), dropped=dropped,
+                dropped_config=dropped_config)
 
 
 __all__ = [
-    'export_student', 'student_config', 'student_state_dict', 'build_student'
+    'export_student', 'student_config', 'student_state_dict',
+    'build_student', 'is_plain_classifier'
 ]

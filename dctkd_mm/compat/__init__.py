@@ -2,8 +2,8 @@
 MMPretrain 1.2 work on current PyTorch, in one place.
 
 :func:`apply` runs first on ``import dctkd_mm``. Each fix is a no-op where
-the stack already works natively; none edits site-packages or turns safe
-checkpoint loading off.
+the stack already works natively; none edits site-packages, turns safe
+checkpoint loading off or widens torch's process-wide allowlist.
 """
 from . import checkpoint_loading
 from .checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
@@ -11,26 +11,26 @@ from .checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
 from .launcher import setup_cpu_distributed
 from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
                              install_quantization_import_guard)
-from .safe_load import allow_mmengine_checkpoints, checkpoint_safe_globals
+from .safe_load import checkpoint_safe_globals, checkpoint_unpickling
 
 _applied = False
 
 
 def apply() -> None:
-    """Install the import guard, the checkpoint allowlist and the
-    checkpoint loader naming files in its errors (idempotent)."""
+    """Install the import guard and route MMEngine's checkpoint loaders
+    through the safe reader (idempotent). The checkpoint allowlist is not
+    installed: it applies only inside :func:`load_checkpoint_file`."""
     global _applied
     if _applied:
         return
     install_quantization_import_guard()
-    allow_mmengine_checkpoints()
     checkpoint_loading.install()
     _applied = True
 
 
 __all__ = [
     'apply', 'setup_cpu_distributed', 'install_quantization_import_guard',
-    'allow_mmengine_checkpoints', 'checkpoint_safe_globals',
+    'checkpoint_unpickling', 'checkpoint_safe_globals',
     'MMRazorFeatureUnavailable', 'REPLACED_MODULES', 'load_checkpoint_file',
     'UnsafeCheckpointError', 'CheckpointReadError'
 ]

@@ -1,29 +1,35 @@
-"""Load checkpoint files safely, with errors that name the file.
+"""The one safe checkpoint reader, and MMEngine's loaders routed to it.
 
-Every local checkpoint MMEngine loads (``load_from``, ``--resume``,
-``teacher_ckpt`` through ``load_checkpoint``, ``init_cfg=dict(
-type='Pretrained')``, ``tools/export_student.py``) goes through
-``CheckpointLoader``'s scheme for plain paths. :func:`install` replaces
-that scheme with :func:`load_from_local_file`: the same ``torch.load``
-with the same safe (``weights_only``) unpickler, plus two things PyTorch's
-errors lack:
+:func:`load_checkpoint_file` reads a checkpoint from a local path, an
+``http(s)://`` URL (downloaded once into torch.hub's cache, as
+``torch.hub.load_state_dict_from_url`` does) or any MMEngine fileio
+backend (``s3://``, ``petrel://``, ...), always with PyTorch's safe
+unpickler and the allowlist of :mod:`.safe_load` in context only. Its
+errors name the source:
 
-* a refused global (a pickled ``os.system`` call, a ``getattr`` chain)
-  raises :class:`UnsafeCheckpointError` naming the file and the global,
-  and warning *against* the ``weights_only=False`` retry PyTorch's own
-  message suggests;
-* a truncated or otherwise unreadable file (a run killed while saving)
-  raises :class:`CheckpointReadError` naming the file.
+* a refused global (a pickled ``os.system`` call, a ``getattr`` chain, a
+  forged NumPy array) raises :class:`UnsafeCheckpointError`, warning
+  *against* the ``weights_only=False`` retry PyTorch's message suggests;
+* a truncated or otherwise unreadable file (a run killed while saving, an
+  HTML error page) raises :class:`CheckpointReadError`.
 
-URLs and other schemes keep MMEngine's loaders (``torch.hub``'s safe
-``torch.load``; PyTorch's message).
+:func:`install` registers it for every scheme MMEngine 0.10.7's
+``CheckpointLoader`` knows (see :mod:`.checkpoint_schemes`), which
+``load_from``, ``--resume``, ``teacher_ckpt``, ``init_cfg=dict(
+type='Pretrained')`` and the export and converter tools all go through.
 """
+import io
+import os
 import os.path as osp
 import pickle
 import re
 from typing import Callable, Optional, Union
+from urllib.parse import urlparse
 
 import torch
+
+from .numpy_unpickling import UnsafeNumpyData
+from .safe_load import safe_torch_load
 
 #: What to tell a user whose checkpoint was refused.
 _DO_NOT_BYPASS = (
@@ -62,33 +68,73 @@ def _torch_detail(message: str) -> str:
 def _refused_global(message: str) -> Optional[str]:
     """The global named in a safe-unpickler refusal, or None when the error
     is not a refusal (e.g. truncated pickle data)."""
-    match = re.search(r'GLOBAL ([\w.]+)', message)
-    if match:
-        return match.group(1)
-    match = re.search(r'asks for (getattr\(.*?\))', message)
-    if match:
-        return match.group(1)
+    for pattern in (r'GLOBAL ([\w.]+)', r'asks for (getattr\(.*?\))',
+                    UnsafeNumpyData.PREFIX + r'([^\n]+?)(?:\n|$)',
+                    r'unrecognized function (.+?)(?: which|$)',
+                    r'(?:new object|build)[^\n]*but got (.+)$'):
+        match = re.search(pattern, message, re.MULTILINE)
+        if match:
+            return match.group(1)
     return None
 
 
-def load_checkpoint_file(filename: str,
-                         map_location: Union[str, Callable, None] = None):
-    """``torch.load(filename)`` with safe loading, naming ``filename`` in
-    every failure to unpickle or read it."""
-    # weights_only is explicit so an environment forcing the unsafe default
-    # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD) cannot turn it off here. PyTorch
-    # before 2.4 cannot allowlist MMEngine's types; use its default there.
-    kwargs = {}
-    if hasattr(torch.serialization, 'add_safe_globals'):
-        kwargs['weights_only'] = True
+def is_url(source: str) -> bool:
+    return source.startswith(('http://', 'https://'))
+
+
+def cached_download(url: str, model_dir: Optional[str] = None,
+                    progress: bool = False) -> str:
+    """The local copy of ``url`` in torch.hub's cache
+    (``torch.hub.get_dir()/checkpoints/<file name>``), downloaded if not
+    there yet. Nothing is unpickled here."""
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
+    if not osp.isfile(cached_file):
+        # Downloads to a temporary name and renames: never half a file.
+        torch.hub.download_url_to_file(url, cached_file, None,
+                                       progress=progress)
+    return cached_file
+
+
+def _local_or_buffer(source: str, backend_args: Optional[dict]):
+    """A path or an in-memory file to hand to ``torch.load``."""
+    if is_url(source):
+        return cached_download(source)
+    from mmengine.fileio import get_file_backend
+    from mmengine.fileio.backends import LocalBackend
+    backend = get_file_backend(source, backend_args=backend_args)
+    if isinstance(backend, LocalBackend):
+        path = osp.expanduser(source)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f"checkpoint '{source}' does not exist.")
+        return path
+    return io.BytesIO(backend.get(source))
+
+
+def load_checkpoint_file(source: str,
+                         map_location: Union[str, Callable, None] = 'cpu',
+                         backend_args: Optional[dict] = None):
+    """Read the checkpoint ``source`` (a path, an ``http(s)://`` URL, or a
+    URI of any MMEngine fileio backend) safely; return what it holds
+    (tensors and plain containers; NumPy data validated)."""
+    source = str(source)
+    where = source
     try:
-        return torch.load(filename, map_location=map_location, **kwargs)
+        file = _local_or_buffer(source, backend_args)
+        if isinstance(file, str) and file != source:
+            where = f'{source} (cached as {file})'
+        return safe_torch_load(file, map_location=map_location)
+    except UnsafeNumpyData as exc:
+        raise UnsafeCheckpointError(
+            f"Refusing to load checkpoint '{where}': {exc}. "
+            f'{_DO_NOT_BYPASS}') from None
     except pickle.UnpicklingError as exc:
         refused = _refused_global(str(exc))
         if refused is None:
-            raise CheckpointReadError(_read_error(filename, exc)) from exc
+            raise CheckpointReadError(_read_error(where, exc)) from exc
         raise UnsafeCheckpointError(
-            f"Refusing to load checkpoint '{filename}': it asks the "
+            f"Refusing to load checkpoint '{where}': it asks the "
             f'unpickler for `{refused}`, which safe loading does not '
             f'build. {_DO_NOT_BYPASS} (PyTorch: {_torch_detail(str(exc))})'
         ) from None
@@ -98,7 +144,7 @@ def load_checkpoint_file(filename: str,
         # number). Other RuntimeErrors (e.g. map_location) pass unchanged.
         if isinstance(exc, RuntimeError) and not _looks_unreadable(exc):
             raise
-        raise CheckpointReadError(_read_error(filename, exc)) from exc
+        raise CheckpointReadError(_read_error(where, exc)) from exc
 
 
 def _looks_unreadable(exc: RuntimeError) -> bool:
@@ -108,28 +154,16 @@ def _looks_unreadable(exc: RuntimeError) -> bool:
                                    'invalid load key'))
 
 
-def _read_error(filename: str, exc: BaseException) -> str:
+def _read_error(where: str, exc: BaseException) -> str:
     detail = str(exc).strip() or type(exc).__name__
-    return (f"Cannot read checkpoint '{filename}': the file is truncated, "
+    return (f"Cannot read checkpoint '{where}': the file is truncated, "
             'corrupt or not a PyTorch checkpoint. A run killed while saving '
             'leaves such a file; resume from the previous checkpoint '
             f'instead. ({type(exc).__name__}: {detail})')
 
 
-def load_from_local_file(filename: str,
-                          map_location: Union[str, Callable, None] = None):
-    """MMEngine's ``load_from_local`` with :func:`load_checkpoint_file`."""
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f"checkpoint '{filename}' does not exist.")
-    return load_checkpoint_file(filename, map_location=map_location)
-
-
 def install() -> None:
-    """Make :func:`load_from_local_file` MMEngine's loader for plain
-    paths (idempotent)."""
-    # Import first: mmengine registers its own '' scheme at import time and
-    # would refuse to once ours is there.
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes='', loader=load_from_local_file, force=True)
+    """Route every scheme of MMEngine's ``CheckpointLoader`` through
+    :func:`load_checkpoint_file` (idempotent)."""
+    from .checkpoint_schemes import register_safe_schemes
+    register_safe_schemes()

@@ -1,35 +1,24 @@
-"""Let MMEngine checkpoints load under PyTorch's safe ``torch.load``.
+"""The one allowlist for reading checkpoints with PyTorch's safe unpickler,
+applied only while dctkd_mm reads a checkpoint.
 
-Since PyTorch 2.6 ``torch.load`` defaults to ``weights_only=True``: the
-unpickler only builds allowlisted types. MMEngine 0.10.7 calls
-``torch.load`` without ``weights_only``, and the checkpoints its runner
-writes hold a few non-tensor objects (the message hub's ``HistoryBuffer``
-and numpy arrays and scalars in the logged history), so ``--resume`` fails
-with ``Unsupported global: mmengine.logging.history_buffer.HistoryBuffer``.
-
-We keep safe loading on and allowlist exactly those types, under every
-name they are pickled by (numpy 1.x wrote ``numpy.core.*``; numpy 2 writes
-``numpy._core.*``). A checkpoint holding anything else, such as a pickled
-call to ``os.system``, still fails to load, with PyTorch's message naming
-the global.
+``torch.load(weights_only=True)`` builds tensors and plain containers and
+refuses every other global. Checkpoints written by MMEngine runners also
+hold the message hub's ``HistoryBuffer`` (with NumPy arrays inside) and,
+in older files, NumPy scalars. :func:`checkpoint_unpickling` admits
+exactly those, inside a ``torch.serialization.safe_globals`` context, so
+the process-wide list (``torch.serialization.get_safe_globals()``) and
+every other ``torch.load`` in the user's process stay as PyTorch ships
+them. NumPy data never reaches NumPy's own reconstruction functions: see
+:mod:`.numpy_unpickling`.
 """
 import importlib
 import pickle
+from contextlib import contextmanager
 from typing import Callable, List, Tuple, Union
 
-import numpy as np
 import torch
 
-#: Globals found in checkpoints written by MMEngine / MMRazor /
-#: MMPretrain runners (model, optimizer, scheduler, message hub, meta).
-MMENGINE_CHECKPOINT_GLOBALS = (
-    'mmengine.logging.history_buffer.HistoryBuffer',
-    'numpy.ndarray',
-    'numpy.dtype',
-)
-#: numpy functions/types pickled under a module path that moved in 2.0.
-_NUMPY_RELOCATED = ('multiarray._reconstruct', 'multiarray.scalar')
-
+from .numpy_unpickling import restore_numpy, unpickler_stand_ins
 
 #: HistoryBuffer's built-in statistics (more may be registered at run time).
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
@@ -59,40 +48,39 @@ def _resolve(dotted: str):
 
 
 def checkpoint_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
-    """The ``add_safe_globals`` entries for MMEngine checkpoints."""
+    """The ``safe_globals`` entries for MMEngine / MMPretrain / MMRazor
+    checkpoints (never to be added process-wide)."""
     entries: List[Union[Callable, Tuple[Callable, str]]] = [
-        _resolve(name) for name in MMENGINE_CHECKPOINT_GLOBALS
+        _resolve('mmengine.logging.history_buffer.HistoryBuffer')
     ]
     for builtins_module in ('builtins', '__builtin__'):
         entries.append((history_buffer_getattr, builtins_module + '.getattr'))
-    for relocated in _NUMPY_RELOCATED:
-        target = _resolve('numpy._core.' + relocated if hasattr(
-            np, '_core') else 'numpy.core.' + relocated)
-        for prefix in ('numpy.core.', 'numpy._core.'):
-            entries.append((target, prefix + relocated))
-    # numpy pickles each dtype with its own class since 1.25
-    # (numpy.dtypes.Float64DType, ...); older files use numpy.dtype alone.
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        for name in dir(dtypes):
-            cls = getattr(dtypes, name)
-            if isinstance(cls, type) and issubclass(cls, np.dtype):
-                entries.append(cls)
+    entries.extend(unpickler_stand_ins())
     return entries
 
 
-def allow_mmengine_checkpoints() -> bool:
-    """Allowlist MMEngine checkpoint types for safe loading.
+@contextmanager
+def checkpoint_unpickling():
+    """Admit :func:`checkpoint_safe_globals` for the ``torch.load`` calls in
+    this block (of this thread's loads; PyTorch keeps one list)."""
+    safe_globals = getattr(torch.serialization, 'safe_globals', None)
+    if safe_globals is None:  # torch < 2.5: its load is not restricted
+        yield
+        return
+    # Only what is not there already: leaving the context removes what it
+    # added, and must not remove an entry the user added themselves.
+    present = set(torch.serialization.get_safe_globals())
+    with safe_globals(
+            [e for e in checkpoint_safe_globals() if e not in present]):
+        yield
 
-    Returns False on a PyTorch without ``add_safe_globals`` (< 2.4), whose
-    ``torch.load`` is not restricted by default anyway.
-    """
-    add = getattr(torch.serialization, 'add_safe_globals', None)
-    if add is None:
-        return False
-    entries = checkpoint_safe_globals()
-    try:
-        add(entries)
-    except TypeError:  # torch 2.4/2.5: no (callable, name) pairs
-        add([e for e in entries if not isinstance(e, tuple)])
-    return True
+
+def safe_torch_load(file, map_location=None):
+    """``torch.load(file, weights_only=True)`` with the checkpoint
+    allowlist in context and NumPy data validated and rebuilt."""
+    # weights_only is explicit so an environment forcing the unsafe default
+    # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD) cannot turn it off here.
+    with checkpoint_unpickling():
+        loaded = torch.load(file, map_location=map_location,
+                            weights_only=True)
+    return restore_numpy(loaded)

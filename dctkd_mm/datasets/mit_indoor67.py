@@ -4,13 +4,33 @@ from mmengine.fileio import get_file_backend, join_path
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import ImageIndex, read_lines, require_dir, where
+from .annotation_files import (ImageIndex, read_lines, require_dir,
+                               require_file, where)
 
 IMAGE_DIR = 'Images'
 SPLITS = {'train': 'TrainImages.txt', 'test': 'TestImages.txt'}
 LINE_FORMAT = '<class>/<image file>'
 LAYOUT = (f'data_root to hold {IMAGE_DIR}/<class>/<image> (indoorCVPR_09.tar)'
           ' and the official TrainImages.txt / TestImages.txt')
+#: What unpacking leaves next to the class directories (macOS resource
+#: forks, Finder files): ignored. Any other directory is refused.
+JUNK_DIRS = ('__MACOSX', )
+
+
+def split_file_classes(data_root: str) -> dict:
+    """``{class: 'file:line' where first listed}`` for the classes the
+    official split files present under ``data_root`` name, sorted."""
+    first_seen = {}
+    for split_file in SPLITS.values():
+        path = join_path(data_root, split_file)
+        backend = get_file_backend(path, enable_singleton=True)
+        if not backend.isfile(path):
+            continue
+        for number, line in read_lines(path, 'MITIndoor67', LAYOUT):
+            name, sep, _ = line.partition('/')
+            if sep and name:  # malformed lines are reported when loading
+                first_seen.setdefault(name, where(path, number))
+    return dict(sorted(first_seen.items()))
 
 
 @DATASETS.register_module()
@@ -26,11 +46,13 @@ class MITIndoor67(BaseDataset):
         TrainImages.txt              gameroom/bt_132294gameroom2.jpg
         TestImages.txt               kitchen/int474.jpg
 
-    The classes are the sub-directories of ``Images/`` sorted
-    alphabetically (hidden ones, e.g. ``.DS_Store``, ignored), the order
-    torchvision's ``ImageFolder`` and MMPretrain's ``CustomDataset`` use, so
-    both splits share indices and only the split file of the requested
-    split is needed. A split file line is taken whole as the path under
+    The classes are those the official split files name (both files, if
+    both are there), sorted alphabetically: the order torchvision's
+    ``ImageFolder`` gives the official tree, so both splits share indices.
+    Each must have its directory under ``Images/``; hidden entries and
+    ``__MACOSX`` (a tree unpacked on a Mac) are ignored, and any other
+    directory is refused by name rather than becoming a class that shifts
+    every label. A split file line is taken whole as the path under
     ``Images/`` (file names may hold spaces); its first component must be a
     class directory and the image must exist (one listing per class).
 
@@ -52,16 +74,9 @@ class MITIndoor67(BaseDataset):
         image_root = join_path(data_root, IMAGE_DIR)
         require_dir(image_root, 'MITIndoor67', LAYOUT)
         self.split = split
-        backend = get_file_backend(image_root, enable_singleton=True)
-        classes = tuple(
-            sorted(
-                name for name in backend.list_dir_or_file(
-                    image_root, list_dir=True, list_file=False)
-                if not name.startswith('.')))
-        if not classes:
-            raise FileNotFoundError(
-                f"MITIndoor67: '{image_root}' has no class directory. "
-                f'Expected {LAYOUT}. See docs/datasets.md.')
+        require_file(join_path(data_root, SPLITS[split]), 'MITIndoor67',
+                     LAYOUT)
+        classes = self._classes(data_root, image_root)
         metainfo = {**(kwargs.pop('metainfo', None) or {}),
                     'classes': classes}
         kwargs.setdefault('test_mode', split == 'test')
@@ -71,6 +86,34 @@ class MITIndoor67(BaseDataset):
             data_prefix=IMAGE_DIR,
             metainfo=metainfo,
             **kwargs)
+
+    @staticmethod
+    def _classes(data_root: str, image_root: str) -> tuple:
+        """The classes the split files name, each checked to have its
+        directory under ``Images/``; a directory that is neither a class
+        nor unpacking junk (hidden, ``__MACOSX``) is refused by name, so a
+        stray directory can never shift the labels."""
+        listed = split_file_classes(data_root)
+        backend = get_file_backend(image_root, enable_singleton=True)
+        dirs = {
+            name for name in backend.list_dir_or_file(
+                image_root, list_dir=True, list_file=False)
+            if not name.startswith('.') and name not in JUNK_DIRS
+        }
+        for name, seen_at in listed.items():
+            if name not in dirs:
+                raise ValueError(
+                    f'MITIndoor67: class {name!r} at {seen_at} has no '
+                    f"directory '{join_path(image_root, name)}'. Expected "
+                    f'{LAYOUT}. See docs/datasets.md.')
+        strays = sorted(dirs - set(listed))
+        if strays:
+            raise ValueError(
+                f"MITIndoor67: '{image_root}' holds directories that are "
+                f'not classes of {" / ".join(SPLITS.values())}: {strays}. '
+                'Remove them (hidden and __MACOSX directories are ignored); '
+                'the classes are the ones the split files name.')
+        return tuple(listed)
 
     def load_data_list(self) -> List[dict]:
         """One ``dict(img_path, gt_label)`` per line of the split file."""

@@ -35,7 +35,8 @@ def attention_figures(teacher: nn.Module,
                       student_preprocessor: Optional[nn.Module] = None,
                       p: float = 2,
                       classes: Optional[Sequence[str]] = None,
-                      bgr: bool = True) -> List[Dict]:
+                      bgr: bool = True,
+                      transform: str = 'dft_real') -> List[Dict]:
     """Run teacher and student on ``batch`` and draw each image's panels.
 
     Args:
@@ -50,6 +51,9 @@ def attention_figures(teacher: nn.Module,
         p (float): Exponent of the attention maps.
         classes: Class names for the titles; indices if None.
         bgr (bool): Whether ``inputs`` are BGR, as MMCV loads them.
+        transform (str): The loss's transform, for the spectra and the
+            per-scale distances (:func:`loss_transform` reads it from a
+            distiller).
 
     Returns:
         list[dict]: Per image: ``figure`` (H, W, 3 uint8 RGB), ``panels``
@@ -64,7 +68,7 @@ def attention_figures(teacher: nn.Module,
         s_feats, s_logits = forward_stages(
             student, student_preprocessor, batch,
             [pair.student_source for pair in pairs])
-    panels = build_panels(t_feats, s_feats, p)
+    panels = build_panels(t_feats, s_feats, p, transform)
     names = [pair.name for pair in pairs]
     results = []
     for i, image_panels in enumerate(panels):

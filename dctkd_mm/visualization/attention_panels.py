@@ -1,9 +1,10 @@
-"""Panels of teacher/student attention maps and their DCT spectra.
+"""Panels of teacher/student attention maps and their spectra.
 
 The figures follow López-Cifuentes et al. 2022 (Figs. 1 and 5): for each
 recorded scale, the teacher's and the student's spatial attention maps
-side by side, and under the same scale their 2-D DCT coefficients, which is
-what the DCT-driven loss compares. :func:`build_panels` turns features into
+side by side, and under the same scale their 2-D frequency coefficients in
+the transform the loss uses (``'dft_real'``, the authors', by default;
+``'dct'`` for the orthonormal DCT-II), which is what the loss compares. :func:`build_panels` turns features into
 plain arrays (so tests and the hook can check exactly what is drawn);
 :func:`render_attention_figure` draws one image's panels into an RGB array.
 """
@@ -13,14 +14,14 @@ import numpy as np
 import torch
 
 from dctkd_mm.models.losses import DCTAttentionLoss
+from dctkd_mm.models.losses.stage_losses import TRANSFORMS
 from dctkd_mm.models.utils import attention_map, minmax_normalise
-from dctkd_mm.ops import dct_2d
 
 #: Keys of one scale's panel dict, in drawing order after the input.
 PANEL_KEYS = ('teacher_attention', 'student_attention', 'teacher_spectrum',
               'student_spectrum')
 _COLUMN_TITLES = ('Input', 'Teacher attention', 'Student attention',
-                  'Teacher DCT', 'Student DCT')
+                  'Teacher spectrum', 'Student spectrum')
 
 
 def normalised_attention(feature: torch.Tensor, p: float = 2) -> torch.Tensor:
@@ -32,29 +33,38 @@ def normalised_attention(feature: torch.Tensor, p: float = 2) -> torch.Tensor:
     return minmax_normalise(attention_map(feature.detach().float(), p))
 
 
-def dct_log_spectrum(attention: torch.Tensor) -> torch.Tensor:
-    """``log(1 + |DCT(A - mean A)|)`` of normalised attention maps.
+def log_spectrum(attention: torch.Tensor,
+                 transform: str = 'dft_real') -> torch.Tensor:
+    """``log(1 + |T(A - mean A)|)`` of normalised attention maps, ``T``
+    the loss's ``transform`` (see :class:`DCTAttentionLoss`).
 
     The mean is removed first, as in the loss: the DC coefficient would
     otherwise dwarf every other one and flatten the colour scale.
     """
+    if transform not in TRANSFORMS:
+        raise ValueError(f'log_spectrum: unknown transform {transform!r}; '
+                         f'expected one of {sorted(TRANSFORMS)}')
     centred = attention - attention.mean(dim=(-2, -1), keepdim=True)
-    return torch.log1p(dct_2d(centred).abs())
+    return torch.log1p(TRANSFORMS[transform](centred).abs())
 
 
 def build_panels(teacher_feats: Sequence[torch.Tensor],
                  student_feats: Sequence[torch.Tensor],
-                 p: float = 2) -> List[List[Dict[str, np.ndarray]]]:
+                 p: float = 2,
+                 transform: str = 'dft_real'
+                 ) -> List[List[Dict[str, np.ndarray]]]:
     """Panel arrays for a batch, indexed ``[sample][scale]``.
 
     Each entry holds the :data:`PANEL_KEYS` arrays (float32, H x W at the
     scale's own resolution) and ``dct_distance``, the per-sample value
-    :class:`DCTAttentionLoss` gives that scale (before teacher gating).
+    :class:`DCTAttentionLoss` with ``transform`` gives that scale (before
+    teacher gating); the spectra are in the same transform.
     """
     if len(teacher_feats) != len(student_feats):
         raise ValueError(f'{len(teacher_feats)} teacher scales but '
                          f'{len(student_feats)} student scales')
-    loss = DCTAttentionLoss(p=p, reduction='none', check_finite=False)
+    loss = DCTAttentionLoss(p=p, transform=transform, reduction='none',
+                            check_finite=False)
     per_scale = []
     for t_feat, s_feat in zip(teacher_feats, student_feats):
         t_att = normalised_attention(t_feat, p)
@@ -64,8 +74,8 @@ def build_panels(teacher_feats: Sequence[torch.Tensor],
                             [t_feat.detach().float()])
         per_scale.append(
             dict(teacher_attention=t_att, student_attention=s_att,
-                 teacher_spectrum=dct_log_spectrum(t_att),
-                 student_spectrum=dct_log_spectrum(s_att),
+                 teacher_spectrum=log_spectrum(t_att, transform),
+                 student_spectrum=log_spectrum(s_att, transform),
                  dct_distance=distance))
     batch = teacher_feats[0].shape[0] if teacher_feats else 0
     return [[{key: _to_numpy(value[i]) for key, value in scale.items()}

@@ -1,6 +1,6 @@
 """Record the stage features a distiller compares, with real forward passes.
 
-Shared by ``tools/visualize_attention.py`` and
+Shared by ``tools/visualization/visualize_attention.py`` and
 :class:`AttentionMapVisualizationHook`. Features are taken with forward
 hooks that are removed after each pass, so a model being trained is left
 exactly as it was (MMRazor's recorders keep their hooks for good).
@@ -34,7 +34,8 @@ def stage_pairs_from_distiller(distiller) -> List[StagePair]:
     feeds its losses, in loss order.
 
     A pair is a ``loss_forward_mappings`` entry whose ``s_feature`` and
-    ``t_feature`` come from module-output recorders (the argument names of
+    ``t_feature`` come from module-output recorders (or from equally long
+    lists of them, one pair per element) (the argument names of
     ``DCTAttentionLoss`` and of MMRazor's feature losses). Without such
     entries, recorders of module outputs present under the same name on
     both sides are used.
@@ -46,16 +47,21 @@ def stage_pairs_from_distiller(distiller) -> List[StagePair]:
         s_map, t_map = mapping.get('s_feature'), mapping.get('t_feature')
         if not (isinstance(s_map, dict) and isinstance(t_map, dict)):
             continue
-        s_rec = s_recs.get(s_map.get('recorder'))
-        t_rec = t_recs.get(t_map.get('recorder'))
-        if not (isinstance(s_rec, ModuleOutputsRecorder)
-                and isinstance(t_rec, ModuleOutputsRecorder)):
+        # A recorder list (``RecorderListDistiller``) maps one loss to
+        # several stages, paired in order.
+        s_names, t_names = (_as_list(s_map.get('recorder')),
+                            _as_list(t_map.get('recorder')))
+        if len(s_names) != len(t_names):
             continue
-        s_name, t_name = s_map['recorder'], t_map['recorder']
-        name = s_name if s_name == t_name else f'{s_name}/{t_name}'
-        pair = StagePair(name, s_rec.source, t_rec.source)
-        if pair not in pairs:
-            pairs.append(pair)
+        for s_name, t_name in zip(s_names, t_names):
+            s_rec, t_rec = s_recs.get(s_name), t_recs.get(t_name)
+            if not (isinstance(s_rec, ModuleOutputsRecorder)
+                    and isinstance(t_rec, ModuleOutputsRecorder)):
+                continue
+            name = s_name if s_name == t_name else f'{s_name}/{t_name}'
+            pair = StagePair(name, s_rec.source, t_rec.source)
+            if pair not in pairs:
+                pairs.append(pair)
     if not pairs:
         pairs = [
             StagePair(name, rec.source, t_recs[name].source)
@@ -67,6 +73,26 @@ def stage_pairs_from_distiller(distiller) -> List[StagePair]:
         raise ValueError('the distiller records no module outputs on both '
                          'student and teacher; pass the stages explicitly')
     return pairs
+
+
+def _as_list(names) -> List[str]:
+    return list(names) if isinstance(names, (list, tuple)) else [names]
+
+
+def loss_transform(distiller, default: str = 'dft_real') -> str:
+    """The ``transform`` of the distiller's ``DCTAttentionLoss`` (so the
+    figures show the spectra the loss compares), or ``default`` when it
+    has none; two DCT losses with different transforms are refused."""
+    transforms = {
+        loss.transform
+        for loss in getattr(distiller, 'distill_losses', {}).values()
+        if type(loss).__name__ == 'DCTAttentionLoss'
+    }
+    if len(transforms) > 1:
+        raise ValueError('the distiller has DCTAttentionLosses with '
+                         f'different transforms {sorted(transforms)}; '
+                         'draw each with its own transform')
+    return transforms.pop() if transforms else default
 
 
 @contextmanager

@@ -1,30 +1,25 @@
 """Fixtures shared by the reliability tests (see docs/reliability.md)."""
-import os.path as osp
-import sys
-
 import pytest
 
-HERE = osp.dirname(osp.abspath(__file__))
-if HERE not in sys.path:  # reliability_support, reliability_hooks
-    sys.path.insert(0, HERE)
-
-import reliability_support as rs  # noqa: E402
-from reliability_support import train_in_process  # noqa: E402
+import utils
+from utils import train_in_process
 
 
 @pytest.fixture(scope='session')
 def tiny_data(tmp_path_factory):
     """A 4-class Places365 tree (16 train, 8 val images of 40 px)."""
-    return rs.make_tiny_places365(
-        str(tmp_path_factory.mktemp('tiny_places365')))
+    root = str(tmp_path_factory.mktemp('tiny_places365'))
+    utils.make_places365_tree(root)
+    return root
 
 
 @pytest.fixture(scope='session')
 def teacher_ckpt(tiny_data, tmp_path_factory):
-    """A genuine MMPretrain checkpoint: configs/teachers/resnet50_places365
-    trained for one epoch on the tiny data by tools/train.py."""
+    """A genuine MMPretrain checkpoint: configs/teachers/
+    resnet50_in1k-pre_1xb128-70e_places365.py trained for one epoch on
+    the tiny data by tools/train.py."""
     root = tmp_path_factory.mktemp('teacher')
-    config = rs.write_teacher_config(str(root / 'teacher.py'), tiny_data)
+    config = utils.write_teacher_config(str(root / 'teacher.py'), tiny_data)
     train_in_process([config, '--work-dir', str(root / 'work')])
     path = root / 'work' / 'epoch_1.pth'
     assert path.is_file()
@@ -34,9 +29,9 @@ def teacher_ckpt(tiny_data, tmp_path_factory):
 @pytest.fixture(scope='session')
 def distill_config(request, tiny_data, teacher_ckpt, tmp_path_factory):
     """The flagship config on the tiny data (see
-    reliability_support.write_distill_config)."""
+    utils.write_distill_config)."""
     root = tmp_path_factory.mktemp('distill_config')
-    config = rs.write_distill_config(
+    config = utils.write_distill_config(
         str(root / 'tiny_dct_kd.py'), tiny_data, teacher_ckpt)
     # The uninterrupted run takes a while in its own process: start it
     # now, next to the in-process tests, if any collected test needs it.
@@ -51,7 +46,7 @@ _RUNS = {}
 
 def _start_uninterrupted(config, tmp_path_factory):
     if config not in _RUNS:
-        _RUNS[config] = rs.BackgroundRun(
+        _RUNS[config] = utils.BackgroundRun(
             config, str(tmp_path_factory.mktemp('uninterrupted')))
     return _RUNS[config]
 

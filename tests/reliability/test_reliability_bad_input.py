@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
-import reliability_support as rs
+import utils
 from dctkd_mm.datasets import CorruptImageError
 from dctkd_mm.models.algorithms.distill_config_checks import \
     DistillConfigError
@@ -31,14 +31,14 @@ def _model_cfg(distill_config, teacher_ckpt=None):
 def test_teacher_ckpt_for_other_classes_lists_mismatched_keys(
         distill_config, teacher_ckpt):
     model = _model_cfg(distill_config, teacher_ckpt)
-    model.teacher.head.num_classes = rs.NUM_CLASSES + 1
+    model.teacher.head.num_classes = utils.NUM_CLASSES + 1
     with pytest.raises(RuntimeError) as info:
         MODELS.build(model)
     message = str(info.value)
     assert teacher_ckpt in message and 'does not match' in message
     assert 'size mismatch for head.fc.weight' in message
-    assert f'torch.Size([{rs.NUM_CLASSES}, 2048])' in message
-    assert f'torch.Size([{rs.NUM_CLASSES + 1}, 2048])' in message
+    assert f'torch.Size([{utils.NUM_CLASSES}, 2048])' in message
+    assert f'torch.Size([{utils.NUM_CLASSES + 1}, 2048])' in message
 
 
 @pytest.mark.parametrize('depth, in_channels, expected', [
@@ -73,30 +73,30 @@ def test_missing_teacher_ckpt_names_the_path(distill_config, tmp_path):
 # --- distiller config -------------------------------------------------------
 
 
-def _mapping(model, loss='loss_dct_s1'):
+def _mapping(model, loss='loss_dct'):
     return model.distiller.loss_forward_mappings[loss]
 
 
 @pytest.mark.parametrize('break_config, expected', [
     # a recorder name MMRazor never checks (argument with a default)
     (lambda m: _mapping(m).t_logits.update(recorder='logitz'),
-     ["['loss_dct_s1']['t_logits']", "'logitz'", 'teacher_recorders',
-      "'logits'", "'head_inputs'"]),
+     ["['loss_dct']['t_logits']", "'logitz'", 'teacher_recorders',
+      "'logits'", "'labels'"]),
     (lambda m: _mapping(m).s_feature.update(recorder='layer9'),
-     ["['loss_dct_s1']['s_feature']", "'layer9'", 'student_recorders',
+     ["['loss_dct']['s_feature']", "'layer9'", 'student_recorders',
       "'layer1'", "'layer4'"]),
     (lambda m: _mapping(m).s_feature.update(recorder='logits'),
      ["'logits' is a teacher recorder", 'from_student=False']),
     (lambda m: _mapping(m).t_feature.update(connector='t_amam'),
-     ["['loss_dct_s1']['t_feature']", "connector 't_amam'",
+     ["['loss_dct']['t_feature']", "connector 't_amam'",
       "'t_amam_s1'"]),
     (lambda m: _mapping(m).update(s_feat=_mapping(m).pop('s_feature')),
      ["argument 's_feat'", 'DCTAttentionLoss.forward', "'s_feature'"]),
     (lambda m: _mapping(m).pop('t_feature'),
-     ["required argument(s) 't_feature'", "loss 'loss_dct_s1'"]),
+     ["required argument(s) 't_feature'", "loss 'loss_dct'"]),
     (lambda m: m.distiller.loss_forward_mappings.update(
-        loss_dct_s9=dict(m.distiller.loss_forward_mappings.loss_dct_s1)),
-     ["'loss_dct_s9'", 'distill_losses', "'loss_dct_s4'"]),
+        loss_dct_s9=dict(m.distiller.loss_forward_mappings.loss_dct)),
+     ["'loss_dct_s9'", 'distill_losses', "'loss_dct'"]),
 ])
 def test_distiller_config_errors_name_loss_argument_and_choices(
         distill_config, break_config, expected):
@@ -111,9 +111,9 @@ def test_distiller_config_errors_name_loss_argument_and_choices(
 @pytest.mark.parametrize('side, recorder, source, expected', [
     ('student', 'layer2', 'backbone.layer9',
      ["student_recorders['layer2']", "'backbone.layer9'", 'ImageClassifier',
-      "'loss_dct_s2.s_feature'", "Under 'backbone'", "'backbone.layer4'"]),
+      "'loss_dct.s_feature'", "Under 'backbone'", "'backbone.layer4'"]),
     ('teacher', 'logits', 'head.fcc',
-     ["teacher_recorders['logits']", "'head.fcc'", "'loss_dct_s4.t_logits'",
+     ["teacher_recorders['logits']", "'head.fcc'", "'loss_dct.t_logits'",
       "Closest names: 'head', 'head.fc'"]),
 ])
 def test_recorder_source_missing_from_model_is_named(distill_config, side,
@@ -175,7 +175,7 @@ def _dataset_with(tmp_path, tiny_data, damage):
     pipeline, with the first image damaged by ``damage(bytes)``."""
     root = tmp_path / 'data'
     shutil.copytree(tiny_data, root)
-    cfg = Config.fromfile(rs.FLAGSHIP)
+    cfg = Config.fromfile(utils.FLAGSHIP_CONFIG)
     dataset = DATASETS.build(
         dict(cfg.train_dataloader.dataset, data_root=str(root)))
     path = dataset.get_data_info(0)['img_path']

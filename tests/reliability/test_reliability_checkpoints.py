@@ -3,7 +3,6 @@ which file and what was refused, and still loads every genuine MMEngine /
 MMPretrain / MMRazor checkpoint, old formats included.
 """
 import copy
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -18,9 +17,12 @@ from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader
 from mmrazor.registry import MODELS
 
-import reliability_support as rs
-from reliability_support import train_in_process
-from dctkd_mm.compat import CheckpointReadError, UnsafeCheckpointError
+from utils import train_in_process
+from dctkd_mm.apis.export_cli import main as export_main
+from dctkd_mm.compat import (CheckpointReadError, UnsafeCheckpointError,
+                             load_checkpoint_file)
+from dctkd_mm.engine.runner.checkpoint_contents import (HISTORY_BUFFER_TAG,
+                                                        restore_message_hub)
 
 # --- crafted files ---------------------------------------------------------
 
@@ -73,9 +75,15 @@ _NUMPY1 = types.SimpleNamespace(
 
 
 def _resave_numpy1(src, dst, legacy):
-    """``src`` re-pickled with NumPy-1.x globals, optionally in the pre-1.6
-    non-zip format; returns the pickle bytes of the file written."""
-    torch.save(torch.load(src), dst, pickle_module=_NUMPY1,
+    """``src`` as MMEngine's own CheckpointHook would have written it
+    (message hub HistoryBuffers holding NumPy arrays, a NumPy scalar among
+    the runtime info), re-pickled with NumPy-1.x globals, optionally in
+    the pre-1.6 non-zip format; returns the pickle bytes of the file."""
+    checkpoint = load_checkpoint_file(src)
+    restore_message_hub(checkpoint)
+    checkpoint['message_hub']['runtime_info']['numpy_scalar'] = np.float64(
+        0.25)
+    torch.save(checkpoint, dst, pickle_module=_NUMPY1,
                _use_new_zipfile_serialization=not legacy)
     if not zipfile.is_zipfile(dst):
         with open(dst, 'rb') as f:
@@ -167,13 +175,8 @@ def test_malicious_load_from_is_refused(distill_config, evil_ckpt, tmp_path):
 
 def test_malicious_checkpoint_to_export_is_refused(distill_config, evil_ckpt,
                                                    tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        'export_student_tool',
-        osp.join(rs.REPO_ROOT, 'tools', 'export_student.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
     with pytest.raises(UnsafeCheckpointError) as info:
-        tool.main([
+        export_main([
             distill_config, evil_ckpt, '--out-dir',
             str(tmp_path / 'out')
         ])
@@ -217,13 +220,14 @@ def test_truncated_teacher_ckpt_names_the_file(distill_config, teacher_ckpt,
 
 def test_mmpretrain_checkpoint_loads_strictly_as_teacher(
         distill_config, teacher_ckpt):
-    """The teacher fixture was written by an MMPretrain runner: message hub
-    (HistoryBuffer, NumPy values), optimizer, scheduler, meta."""
+    """The teacher fixture was written by an MMPretrain runner with the
+    project's AtomicCheckpointHook: message hub (HistoryBuffers stored as
+    tensors), optimizer, scheduler, meta."""
     checkpoint = CheckpointLoader.load_checkpoint(teacher_ckpt)
     assert {'meta', 'state_dict', 'optimizer', 'param_schedulers',
             'message_hub'} <= set(checkpoint)
     buffers = checkpoint['message_hub']['log_scalars']
-    assert isinstance(buffers['train/loss'], HistoryBuffer)
+    assert HISTORY_BUFFER_TAG in buffers['train/loss']
     model = _build(distill_config, teacher_ckpt)
     for key, value in model.teacher.state_dict().items():
         assert torch.equal(value, checkpoint['state_dict'][key]), key
@@ -239,6 +243,7 @@ def test_numpy1_era_checkpoint_loads(distill_config, teacher_ckpt, tmp_path,
     assert b'numpy._core' not in raw
 
     original = CheckpointLoader.load_checkpoint(teacher_ckpt)
+    restore_message_hub(original)
     loaded = CheckpointLoader.load_checkpoint(old)
     hub = MessageHub('numpy1_check')
     hub.load_state_dict(loaded['message_hub'])

@@ -14,7 +14,7 @@ runs side by side with a chain of runs killed with SIGKILL and resumed:
 Both must agree bit for bit: every trained batch (sample indices, a
 digest of the augmented images, every loss), every validation metric, and
 the final training state: weights (student, frozen teacher, the
-teacher-side ``ActivationMapAdapter``), optimizer, schedulers, message hub
+teacher-side ``ResidualFeatureAdapter``), optimizer, schedulers, message hub
 history and counters. The resume from an epoch boundary (the flagship's
 per-epoch checkpoints) is covered, with a model that uses the torch
 generator, in test_reliability_resume_loop.py.
@@ -28,7 +28,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import HistoryBuffer
 
-import reliability_support as rs
+import utils
 from dctkd_mm.compat import load_checkpoint_file
 
 #: Message hub entries that measure wall time or name the run (the
@@ -71,7 +71,7 @@ def _assert_same(a, b, path='checkpoint'):
 
 
 def test_flagship_uses_the_exact_resume_loop():
-    cfg = Config.fromfile(rs.FLAGSHIP)
+    cfg = Config.fromfile(utils.FLAGSHIP_CONFIG)
     assert cfg.train_cfg.type == 'ExactResumeEpochBasedTrainLoop'
     assert 'by_epoch' not in cfg.train_cfg
 
@@ -84,10 +84,10 @@ def test_killed_and_resumed_run_matches_uninterrupted_run(
     final = str(tmp_path / 'chain_final.pth')
 
     def train(*args, log, killed, **hook):
-        run = rs.start_training(distill_config, chain_dir, *args,
-                                *rs.trace_options(trace, final, **hook),
+        run = utils.start_training(distill_config, chain_dir, *args,
+                                *utils.trace_options(trace, final, **hook),
                                 log_name=log)
-        rs.finish(run, chain_dir, log, expect_killed=killed)
+        utils.finish(run, chain_dir, log, expect_killed=killed)
         with open(osp.join(chain_dir, log)) as f:
             return f.read()
 
@@ -120,7 +120,7 @@ def test_killed_and_resumed_run_matches_uninterrupted_run(
     for epoch in range(2):
         samples = [s for r in full_records if r['kind'] == 'train'
                    and r['epoch'] == epoch for s in r['samples']]
-        assert sorted(samples) == list(range(rs.NUM_CLASSES * rs.PER_CLASS))
+        assert sorted(samples) == list(range(utils.NUM_CLASSES * utils.PER_CLASS))
 
     final_full = load_checkpoint_file(full.final_state_file)
     final_chain = load_checkpoint_file(final)

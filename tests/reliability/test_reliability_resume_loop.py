@@ -15,8 +15,9 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import Dataset
 
-from reliability_support import runner_state_restored
-from dctkd_mm.engine.runner import ExactResumeEpochBasedTrainLoop
+from utils import runner_state_restored
+from dctkd_mm.engine.runner import (ExactResumeEpochBasedTrainLoop,
+                                    ResumeMismatchError)
 
 NUM_SAMPLES, BATCH, EPOCHS = 10, 2, 3  # 5 batches per epoch
 
@@ -27,8 +28,11 @@ class NoisyDataset(Dataset):
 
     metainfo = dict(classes=('a', 'b'))
 
+    def __init__(self, num_samples=NUM_SAMPLES):
+        self.num_samples = num_samples
+
     def __len__(self):
-        return NUM_SAMPLES
+        return self.num_samples
 
     def __getitem__(self, idx):
         x = torch.full((4, ), float(idx))
@@ -68,10 +72,12 @@ class ToyAccuracy(BaseMetric):
 
 
 def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
-        resume_from=None, checkpoint=None, max_epochs=EPOCHS, batch=BATCH):
+        resume_from=None, checkpoint=None, max_epochs=EPOCHS, batch=BATCH,
+        num_samples=NUM_SAMPLES, accumulate=1, auto_resume=False, seed=1,
+        seed_in_config=False):
     """Train the toy from scratch (or resume) and return the model."""
     loader = dict(
-        dataset=NoisyDataset(),
+        dataset=NoisyDataset(num_samples),
         sampler=dict(type='DefaultSampler', shuffle=True),
         batch_size=batch,
         num_workers=0,
@@ -87,16 +93,19 @@ def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
             val_cfg=dict() if validate else None,
             val_evaluator=[ToyAccuracy()] if validate else None,
             optim_wrapper=dict(
-                optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
+                optimizer=dict(type='SGD', lr=0.1, momentum=0.9),
+                accumulative_counts=accumulate),
             param_scheduler=dict(
                 type='MultiStepLR', by_epoch=True, milestones=[1]),
             default_hooks=dict(
                 logger=dict(type='LoggerHook', interval=100),
                 checkpoint=checkpoint or dict(
                     type='CheckpointHook', interval=1)),
-            randomness=dict(seed=1),
+            randomness=dict(seed=seed),
+            # Runner's config, as a config file would give it.
+            cfg=dict(randomness=dict(seed=seed)) if seed_in_config else None,
             load_from=resume_from,
-            resume=resume_from is not None,
+            resume=resume_from is not None or auto_resume,
             default_scope='mmengine')
         runner.train()
     return runner.model
@@ -163,13 +172,57 @@ def test_mmengine_loop_repeats_the_interrupted_epoch(tmp_path):
 def test_resume_mid_epoch_with_another_batch_size_is_refused(tmp_path):
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
     run(tmp_path, checkpoint=checkpoint, max_epochs=1)
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(ResumeMismatchError) as info:
         run(tmp_path / 'resumed',
             resume_from=str(tmp_path / 'iter_3.pth'),
             checkpoint=checkpoint,
             batch=5)
     message = str(info.value)
-    assert 'batch 3 of 5' in message and '2 batches per epoch' in message
+    assert 'after batch 3 of 5' in message
+    assert 'batch_size' in message and '= 2' in message and 'has 5' in message
+    assert 'load_from' in message
+
+
+@pytest.mark.parametrize(
+    'change, setting, saved, new',
+    [(dict(num_samples=9), 'dataset_length', 10, 9),
+     (dict(num_samples=12, batch=3), 'dataset_length', 10, 12),
+     (dict(accumulate=2), 'accumulative_counts', 1, 2)],
+    ids=['one-image-fewer', 'other-batch-same-count', 'accumulation'])
+def test_resume_with_the_same_batch_count_but_other_samples_is_refused(
+        tmp_path, change, setting, saved, new):
+    """Issue case 4: 10 -> 9 images (still 5 batches of 2), or batches of
+    3 over 12 images (5 batches again): the batch count alone matches, the
+    saved position does not. Each is refused naming setting and values."""
+    checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    with pytest.raises(ResumeMismatchError) as info:
+        run(tmp_path / 'resumed', resume_from=str(tmp_path / 'iter_3.pth'),
+            checkpoint=checkpoint, **change)
+    message = str(info.value)
+    assert f'{setting} ' in message, message
+    assert f'= {saved!r}, but this run has {new!r}' in message, message
+    assert 'load_from=CHECKPOINT' in message
+
+
+def test_resume_between_two_accumulation_steps_is_exact(tmp_path):
+    """Issue case 5 (accumulative_counts=2): iter_3 is written after the
+    first of two accumulated backward passes. The checkpoint keeps the
+    partial gradients (AtomicCheckpointHook), so the resumed run ends with
+    the weights of the uninterrupted one; the control, MMEngine's hook,
+    loses them and ends elsewhere."""
+    ours = dict(type='AtomicCheckpointHook', interval=3, by_epoch=False)
+    full = run(tmp_path, checkpoint=ours, accumulate=2)
+    resumed = run(tmp_path / 'resumed', checkpoint=ours, accumulate=2,
+                  resume_from=str(tmp_path / 'iter_3.pth'))
+    assert same_weights(full, resumed)
+    assert resumed.seen == full.seen[3 * BATCH:]
+
+    plain = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    run(tmp_path / 'plain', checkpoint=plain, accumulate=2)
+    lost = run(tmp_path / 'plain_resumed', checkpoint=plain, accumulate=2,
+               resume_from=str(tmp_path / 'plain' / 'iter_3.pth'))
+    assert not same_weights(full, lost)
 
 
 def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
@@ -199,3 +252,42 @@ def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
         assert isinstance(loop, ExactResumeEpochBasedTrainLoop)
         sampler = loop.dataloader.batch_sampler.sampler
         assert sampler is loop.dataloader.sampler
+
+
+def test_sample_fingerprint_sees_the_sample_list_not_its_location(tmp_path):
+    """The digest a resume compares: another label or order changes it,
+    the same tree under another root does not."""
+    import shutil
+
+    from dctkd_mm.datasets import Places365
+    from dctkd_mm.engine.runner.resume_settings import sample_fingerprint
+    from utils import make_places365_tree
+    root = str(tmp_path / 'a')
+    make_places365_tree(root, per_class=2, val_per_class=0)
+    digest = sample_fingerprint(Places365(data_root=root))
+    assert digest and digest == sample_fingerprint(Places365(data_root=root))
+    shutil.copytree(root, str(tmp_path / 'moved'))
+    assert sample_fingerprint(
+        Places365(data_root=str(tmp_path / 'moved'))) == digest
+    train_list = tmp_path / 'a' / 'places365_train_standard.txt'
+    lines = train_list.read_text().splitlines()
+    train_list.write_text('\n'.join(lines[1:] + lines[:1]) + '\n')
+    assert sample_fingerprint(Places365(data_root=root)) != digest
+
+
+def test_sampler_seed_comes_from_the_checkpoint_unless_the_config_sets_one(
+        tmp_path):
+    """MMEngine's resume takes the checkpoint's seed for the generators
+    when the config sets none, but the sampler, built earlier, kept its
+    own shuffling seed. It is taken over too (exact); a config that sets
+    another seed is refused, naming it."""
+    checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
+    full = run(tmp_path, checkpoint=checkpoint)
+    resumed = run(tmp_path / 'adopted', checkpoint=checkpoint, seed=2,
+                  resume_from=str(tmp_path / 'iter_3.pth'))
+    assert same_weights(full, resumed)
+    assert resumed.seen == full.seen[3 * BATCH:]
+    with pytest.raises(ResumeMismatchError) as info:
+        run(tmp_path / 'explicit', checkpoint=checkpoint, seed=2,
+            seed_in_config=True, resume_from=str(tmp_path / 'iter_3.pth'))
+    assert 'sampler_seed' in str(info.value)

@@ -4,6 +4,8 @@
 _base_ = ['./places365_bs128.py']
 
 num_classes = 397
+# The authors' normalisation (Config/Dataset/*.yaml), not Places365's.
+data_preprocessor = {{_base_.authors_data_preprocessor}}
 _data = dict(type='SUN397', data_root='data/SUN397')
 train_dataloader = dict(dataset=_data)
 val_dataloader = dict(dataset=dict(_data, split='test'))

@@ -1,6 +1,10 @@
-# Attention transfer (Zagoruyko & Komodakis, ICLR 2017) with MMRazor's
-# ATLoss on the four ResNet stages. beta = 1000 over two, as in the
-# authors' code (loss = beta / 2 * sum over stages).
+# Attention transfer (Zagoruyko & Komodakis, ICLR 2017) as the authors run
+# it: RepDistiller's at_loss on each of the four stages, summed, times
+# ALPHA = 1000 (Config/Distillation/config_AT.yaml; Distillation.py sums
+# the per-stage losses). MMRazor's ATLoss is that at_loss (same
+# normalised mean_c F^2 maps, squared difference, mean) at equal map
+# sizes, so each stage gets loss_weight 1000. Use as
+# ``model = dict(distiller={{_base_.at_distiller}})``.
 _stages = (1, 2, 3, 4)
 
 at_distiller = dict(
@@ -14,7 +18,7 @@ at_distiller = dict(
         for i in _stages
     },
     distill_losses={
-        f'loss_at_s{i}': dict(type='ATLoss', loss_weight=500.0)
+        f'loss_at_s{i}': dict(type='ATLoss', loss_weight=1000.0)
         for i in _stages
     },
     loss_forward_mappings={

@@ -1,6 +1,8 @@
-# DCTAttentionLoss for a MobileNet-V2 student under a ResNet teacher. At
-# 224 px the ResNet stages give 56/28/14/7 px maps; MobileNet-V2's layer2,
-# layer3, layer5 and layer7 end at the same resolutions.
+# DCTAttentionLoss for a MobileNet-V2 student under a ResNet teacher. The
+# student's stages are the authors' features[:4], [4:7], [7:14] and [14:]:
+# MMPretrain's backbone.layer2, layer3, layer5 and conv2 (1280 channels,
+# after ReLU6), at the ResNet stages' 56/28/14/7 px for a 224 px input.
+# The recorder names stay layer1..4 so they pair with the teacher's stages.
 _base_ = ['./dct_resnet_stages.py']
 
 dct_distiller = dict(
@@ -8,5 +10,5 @@ dct_distiller = dict(
         layer1=dict(source='backbone.layer2'),
         layer2=dict(source='backbone.layer3'),
         layer3=dict(source='backbone.layer5'),
-        layer4=dict(source='backbone.layer7'),
+        layer4=dict(source='backbone.conv2'),
     ))

@@ -1,5 +1,10 @@
-# ResNet-50 teacher -> ResNet-18 student, both MMPretrain ImageClassifiers.
-# Leaf configs set num_classes and teacher_ckpt.
+# ResNet-50 teacher -> ResNet-18 student, both MMPretrain ImageClassifiers
+# built as the authors build theirs (see _base_/models/resnet18.py): the
+# student from scratch with torchvision's init (no zero-init residual, the
+# classifier with PyTorch's default nn.Linear init); the teacher frozen and
+# in eval mode, its weights from ``teacher_ckpt`` (loaded strictly).
+# Leaf configs set num_classes, teacher_ckpt and their dataset's
+# data_preprocessor (this ImageNet one is a default for ad-hoc configs).
 _stem = dict(type='mmpretrain.ImageClassifier',
              # Unused in distillation (the algorithm's preprocessor runs),
              # but built, so it must resolve outside the mmrazor scope.
@@ -7,7 +12,8 @@ _stem = dict(type='mmpretrain.ImageClassifier',
              neck=dict(type='mmpretrain.GlobalAveragePooling'))
 _head = dict(type='mmpretrain.LinearClsHead',
              loss=dict(type='mmpretrain.CrossEntropyLoss', loss_weight=1.0),
-             topk=(1, 5))
+             topk=(1, 5),
+             init_cfg=None)
 
 model = dict(
     _scope_='mmrazor',
@@ -20,7 +26,8 @@ model = dict(
     architecture=dict(
         _stem,
         backbone=dict(type='mmpretrain.ResNet', depth=18, num_stages=4,
-                      out_indices=(3, ), style='pytorch'),
+                      out_indices=(3, ), style='pytorch',
+                      zero_init_residual=False),
         head=dict(_head, in_channels=512)),
     teacher=dict(
         _stem,

@@ -1,3 +1,8 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .attention_map_visualization_hook import AttentionMapVisualizationHook
+from .class_count_check_hook import ClassCountCheckHook
 
-__all__ = ['AttentionMapVisualizationHook']
+__all__ = [
+    'AtomicCheckpointHook', 'AttentionMapVisualizationHook',
+    'ClassCountCheckHook'
+]

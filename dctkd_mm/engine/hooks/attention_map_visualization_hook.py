@@ -1,4 +1,4 @@
-"""Log teacher/student attention maps and DCT spectra during distillation."""
+"""Log teacher/student attention maps and their spectra during distillation."""
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -9,7 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from dctkd_mm.visualization import (attention_figures, default_stage_pairs,
-                                    stage_pairs_from_distiller)
+                                    loss_transform, stage_pairs_from_distiller)
 
 _SOURCES = ('val', 'train')
 
@@ -17,7 +17,7 @@ _SOURCES = ('val', 'train')
 @HOOKS.register_module()
 class AttentionMapVisualizationHook(Hook):
     """Every ``interval`` training iterations, draw the teacher's and the
-    student's attention maps and DCT spectra for a fixed set of images and
+    student's attention maps and their spectra for a fixed set of images and
     send the figures to the runner's visualizer backends
     (``LocalVisBackend`` writes ``vis_data/vis_image/<name>_<iter>.png``;
     ``TensorboardVisBackend`` / ``WandbVisBackend`` log them as images).
@@ -80,6 +80,7 @@ class AttentionMapVisualizationHook(Hook):
         self._batch = None
         self._pairs = None
         self._classes = None
+        self._transform = 'dft_real'
 
     def before_train(self, runner) -> None:
         if not is_main_process():
@@ -87,6 +88,7 @@ class AttentionMapVisualizationHook(Hook):
         algorithm = self._algorithm(runner)
         self._pairs = (default_stage_pairs(self.stages) if self.stages else
                        stage_pairs_from_distiller(algorithm.distiller))
+        self._transform = loss_transform(algorithm.distiller)
         self._batch = self._fixed_batch(runner)
         if self.draw_before_train:
             self._draw(runner, step=runner.iter)
@@ -114,7 +116,8 @@ class AttentionMapVisualizationHook(Hook):
         algorithm = self._algorithm(runner)
         results = attention_figures(
             algorithm.teacher, algorithm.student, self._batch, self._pairs,
-            algorithm.data_preprocessor, p=self.p, classes=self._classes)
+            algorithm.data_preprocessor, p=self.p, classes=self._classes,
+            transform=self._transform)
         for i, result in enumerate(results):
             runner.visualizer.add_image(f'{self.name}_{i}', result['figure'],
                                         step=step)

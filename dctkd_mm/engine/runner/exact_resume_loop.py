@@ -19,6 +19,9 @@ epoch boundary draws different augmentations than the uninterrupted run.
   run restores it at the point the interrupted run had reached.
 * Validation runs with the generators' state preserved, so whether the
   resumed run repeats a validation or not cannot change training.
+* It records what the position depends on (sample list, batch size,
+  processes, sampler seed, accumulation count) and refuses a resume where
+  one changed (:mod:`.resume_settings`).
 
 With ``num_workers=0`` and ``randomness=dict(seed=..., deterministic=True)``
 a run killed at any iteration and resumed from its last checkpoint ends
@@ -37,6 +40,7 @@ from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import BatchSampler
 
+from .resume_settings import check_resume_settings, run_settings
 from .rng_state import get_rng_state, preserved_rng_state, set_rng_state
 
 #: Message hub key of the loop's position and the generators' state after
@@ -70,12 +74,13 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
     max_epochs=..., val_interval=...)`` (no ``by_epoch`` key).
     """
 
-    _resume_done, _resume_rng = 0, None
+    _resume_done, _resume_rng, _settings = 0, None, None
 
     def run(self):
         """Launch training (``EpochBasedTrainLoop.run`` with validation
         kept from touching the random generators)."""
         self._resume_done, self._resume_rng = self._resume_point()
+        self._settings = run_settings(self.runner, self.dataloader)
         self.runner.call_hook('before_train')
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
@@ -152,6 +157,7 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
                 epoch=self._epoch,
                 batches_done=idx + 1,
                 epoch_length=len(self.dataloader),
+                settings=self._settings,
                 rng=get_rng_state()))
         self.runner.call_hook(
             'after_train_iter',
@@ -178,6 +184,10 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
                 logger='current',
                 level=logging.WARNING)
             return (done if 0 <= done <= num_batches else 0), None
+        check_resume_settings(
+            state.get('settings'), self.runner, self.dataloader,
+            f"after batch {state['batches_done']} of {state['epoch_length']}"
+            f' of epoch {state["epoch"] + 1}')
         if state['epoch'] < self._epoch:
             return 0, state['rng']  # saved once its epoch had ended
         if state['batches_done'] == state['epoch_length']:

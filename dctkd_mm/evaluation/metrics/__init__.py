@@ -1,3 +1,4 @@
-from .mean_class_accuracy import MeanClassAccuracy
+from .mean_class_accuracy import (MeanClassAccuracy, mean_class_accuracy,
+                                  per_class_accuracy)
 
-__all__ = ['MeanClassAccuracy']
+__all__ = ['MeanClassAccuracy', 'mean_class_accuracy', 'per_class_accuracy']

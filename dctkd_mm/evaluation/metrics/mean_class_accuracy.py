@@ -1,13 +1,36 @@
-from typing import List, Optional, Sequence, Tuple
+"""Mean class accuracy, per-class accuracy and the confusion matrix, all
+from one set of counts: MMPretrain's :class:`ConfusionMatrix`."""
+from typing import List, Optional, Sequence
 
 import torch
-from mmengine.evaluator import BaseMetric
+from mmpretrain.evaluation import ConfusionMatrix
 from mmpretrain.registry import METRICS
 
 
+def per_class_accuracy(matrix: torch.Tensor) -> torch.Tensor:
+    """Accuracy in percent of each class (row = true class) of a confusion
+    matrix; NaN for a class with no sample."""
+    matrix = torch.as_tensor(matrix).double()
+    total = matrix.sum(dim=1)
+    correct = matrix.diagonal()
+    return torch.where(total > 0, 100 * correct / total.clamp(min=1),
+                       torch.full_like(total, float('nan')))
+
+
+def mean_class_accuracy(matrix: torch.Tensor) -> float:
+    """Mean of :func:`per_class_accuracy` over the classes with samples."""
+    accuracy = per_class_accuracy(matrix)
+    present = ~accuracy.isnan()
+    if not present.any():
+        raise ValueError('MeanClassAccuracy: no sample was evaluated.')
+    return accuracy[present].mean().item()
+
+
 @METRICS.register_module()
-class MeanClassAccuracy(BaseMetric):
-    """Mean over classes of the per-class top-1 accuracy, in percent.
+class MeanClassAccuracy(ConfusionMatrix):
+    """Mean over classes of the per-class top-1 accuracy, in percent, and
+    (``per_class=True``) the per-class accuracies and the confusion matrix
+    they come from.
 
     The scene-recognition protocol reports it next to top-1/top-5 because
     the test sets are class-imbalanced (López-Cifuentes et al., "Semantic-
@@ -17,62 +40,74 @@ class MeanClassAccuracy(BaseMetric):
     of class ``c`` / samples of class ``c``; the result is the plain mean of
     ``acc_c`` over those classes, times 100.
 
+    The counts are MMPretrain's :class:`ConfusionMatrix` (this class is
+    one: same ``process``, same matrix); the accuracies are read from it.
     Classes absent from the evaluated ground truth are left out of the
     mean. MMPretrain's ``SingleLabelMetric(average='macro')`` recall instead
     averages over all ``num_classes`` and counts an absent class as 0, which
     understates the score on a subset (``indices=...``) or on a split that
     lacks some classes (ADE20K's val set does not have all 1,055).
 
-    Only the predicted and true labels are kept per sample (two ints, not a
-    score vector), so ``collect_results`` across ranks stays cheap;
-    :class:`~mmengine.evaluator.BaseMetric` gathers them and drops the
-    sampler's padding, so distributed evaluation gives the same number.
+    :class:`~mmengine.evaluator.BaseMetric` gathers the per-sample labels
+    across ranks and drops the sampler's padding, so distributed evaluation
+    gives the same numbers.
 
-    The result key is ``accuracy/mean_class`` (``default_prefix`` is
-    ``'accuracy'``, like MMPretrain's ``Accuracy``, whose keys are
-    ``accuracy/top1`` and ``accuracy/top5``).
+    Result keys (``default_prefix`` is ``'accuracy'``, like MMPretrain's
+    ``Accuracy``, whose keys are ``accuracy/top1`` and ``accuracy/top5``):
+    ``accuracy/mean_class``; with ``per_class=True`` also
+    ``accuracy/per_class`` (a ``(C,)`` tensor, NaN for absent classes) and
+    ``accuracy/confusion_matrix`` (``(C, C)``, rows = true class). Those two
+    are tensors, kept out of training logs by default; ``tools/test.py
+    --per-class-dir`` turns them on and writes them as CSV and a heat map.
 
     Args:
+        num_classes (int, optional): Number of classes. By default the
+            length of ``pred_score``, or (labels only) the largest label
+            seen plus one.
+        per_class (bool): Also return the per-class accuracies and the
+            confusion matrix. Defaults to False.
         collect_device (str): Device used to collect results across ranks,
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
-        prefix (str, optional): Replaces ``'accuracy'`` in the key.
+        prefix (str, optional): Replaces ``'accuracy'`` in the keys.
     """
     default_prefix: Optional[str] = 'accuracy'
 
     def __init__(self,
+                 num_classes: Optional[int] = None,
+                 per_class: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(num_classes=num_classes,
+                         collect_device=collect_device, prefix=prefix)
+        self.per_class = per_class
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        """Keep ``(predicted label, true label)`` of each sample."""
         for sample in data_samples:
-            if 'pred_score' in sample:
-                predicted = int(sample['pred_score'].argmax())
-            else:
-                predicted = _single_label(sample['pred_label'], 'pred_label')
-            self.results.append(
-                (predicted, _single_label(sample['gt_label'], 'gt_label')))
+            _check_single_label(sample['gt_label'], 'gt_label')
+            if 'pred_score' not in sample:
+                _check_single_label(sample['pred_label'], 'pred_label')
+        super().process(data_batch, data_samples)
 
-    def compute_metrics(self, results: List[Tuple[int, int]]) -> dict:
-        """``{'mean_class': mean per-class accuracy in percent}``."""
+    def compute_metrics(self, results: List[dict]) -> dict:
         if not results:
             raise ValueError('MeanClassAccuracy: no sample was evaluated.')
-        predicted, truth = torch.tensor(results, dtype=torch.long).unbind(1)
-        num_classes = int(truth.max()) + 1
-        per_class_total = torch.bincount(truth, minlength=num_classes)
-        per_class_correct = torch.bincount(
-            truth[predicted == truth], minlength=num_classes)
-        present = per_class_total > 0
-        per_class_accuracy = (per_class_correct[present].double() /
-                              per_class_total[present].double())
-        return {'mean_class': per_class_accuracy.mean().item() * 100}
+        pred = torch.cat([torch.as_tensor(r['pred_label']).view(-1)
+                          for r in results])
+        truth = torch.cat([torch.as_tensor(r['gt_label']).view(-1)
+                           for r in results])
+        # Labels only: the largest label seen, unless num_classes was given.
+        num_classes = self.num_classes or 1 + int(max(pred.max(),
+                                                      truth.max()))
+        matrix = self.calculate(pred, truth, num_classes)
+        metrics = {'mean_class': mean_class_accuracy(matrix)}
+        if self.per_class:
+            metrics['per_class'] = per_class_accuracy(matrix)
+            metrics['confusion_matrix'] = matrix
+        return metrics
 
 
-def _single_label(label, key: str) -> int:
-    label = torch.as_tensor(label)
-    if label.numel() != 1:
+def _check_single_label(label, key: str) -> None:
+    if torch.as_tensor(label).numel() != 1:
         raise ValueError(f'MeanClassAccuracy: expects one {key} per sample '
                          f'(single-label classification), got shape '
-                         f'{tuple(label.shape)}.')
-    return int(label)
+                         f'{tuple(torch.as_tensor(label).shape)}.')

@@ -120,9 +120,23 @@ def _check_record(loss_name: str, arg: str, record, recorders: Dict,
         raise DistillConfigError(
             f'{at}: from_student must be True or False, got '
             f'{from_student!r}.')
+    names = record['recorder']
+    # A list passes several records to one argument (RecorderListDistiller).
+    for name in names if isinstance(names, (list, tuple)) else [names]:
+        _check_recorder_name(at, name, from_student, recorders)
+    connector = record.get('connector')
+    for name in connector if isinstance(connector, (list, tuple)) else [
+            connector]:
+        if name is not None and name not in connectors:
+            raise DistillConfigError(
+                f"{at} uses connector '{name}', which is not in "
+                f'connectors; valid connectors: {_names(connectors)}.')
+
+
+def _check_recorder_name(at: str, name, from_student: bool,
+                         recorders: Dict) -> None:
     side, other = ('student', 'teacher') if from_student else ('teacher',
                                                               'student')
-    name = record['recorder']
     if name not in recorders[side]:
         hint = ''
         if name in recorders[other]:
@@ -132,11 +146,11 @@ def _check_record(loss_name: str, arg: str, record, recorders: Dict,
             f"{at} reads recorder '{name}', which is not in "
             f'{side}_recorders; valid {side} recorders: '
             f'{_names(recorders[side])}.{hint}')
-    connector = record.get('connector')
-    if connector is not None and connector not in connectors:
-        raise DistillConfigError(
-            f"{at} uses connector '{connector}', which is not in "
-            f'connectors; valid connectors: {_names(connectors)}.')
+
+
+def _as_names(recorder) -> list:
+    return list(recorder) if isinstance(recorder, (list, tuple)) else [
+        recorder]
 
 
 def _recorder_kind(recorder_cfg) -> str:
@@ -193,7 +207,8 @@ def check_recorder_sources(distiller: Dict, student: nn.Module,
             users = [
                 f'{loss}.{arg}' for loss, mapping in mappings.items()
                 for arg, rec in (mapping or {}).items()
-                if isinstance(rec, dict) and rec.get('recorder') == name
+                if isinstance(rec, dict)
+                and name in _as_names(rec.get('recorder'))
                 and rec.get('from_student') == (side == 'student')
             ]
             close = difflib.get_close_matches(str(source), valid, n=5)
@@ -232,3 +247,28 @@ def _check_built(algorithm: nn.Module, distiller: Dict) -> None:
     modules = vars(algorithm).get('_modules') or {}
     check_recorder_sources(distiller, modules.get('architecture'),
                            modules.get('teacher'))
+
+
+def check_recorders_recorded(distiller) -> None:
+    """After the first training forward: every recorder must have recorded.
+
+    A recorder on a module that exists but does not run inside the
+    model's forward (``data_preprocessor`` runs before it; a head's
+    ``predict`` path is not taken in ``mode='loss'``) records nothing, and
+    MMRazor then fails with ``record_idx is illegal``, naming no recorder.
+    """
+    for side in ('teacher', 'student'):
+        manager = getattr(distiller, f'{side}_recorders', None)
+        for name, recorder in (getattr(manager, 'recorders', None)
+                               or {}).items():
+            if recorder.data_buffer:
+                continue
+            source = getattr(recorder, 'source', None)
+            raise DistillConfigError(
+                f"{side}_recorders '{name}' ({type(recorder).__name__}, "
+                f"source '{source}') recorded nothing in the first "
+                f"training forward: '{source}' exists in the {side} but "
+                'does not run inside its forward(mode="loss") (a '
+                'data_preprocessor runs before the forward; a method used '
+                'only in predict() is not called). Record a module or '
+                'method the forward pass runs instead.')

@@ -10,7 +10,7 @@ teacher forward.
 Two constraints shape the code:
 
 * Tensors created under ``torch.inference_mode`` cannot be saved for
-  backward. A trainable teacher-side connector (``ActivationMapAdapter``)
+  backward. A trainable teacher-side connector (``ResidualFeatureAdapter``)
   or a loss that saves its target (``F.mse_loss``) would fail on them, so
   after the forward every recorded tensor is handed on as an ordinary
   tensor (:func:`as_normal_tensor`, no copy).

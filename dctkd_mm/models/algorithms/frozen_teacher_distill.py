@@ -9,7 +9,8 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
-from .distill_config_checks import checked_distiller
+from .distill_config_checks import (check_recorders_recorded,
+                                    checked_distiller)
 from .fast_teacher import TeacherFastConfig
 
 
@@ -50,17 +51,30 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         if kwargs.get('teacher_trainable', False):
             raise ValueError('FrozenTeacherDistill keeps the teacher frozen; '
                              'use SingleTeacherDistill for a trainable one.')
+        # Built and loaded before the distiller hooks its recorders, so a
+        # subclass may change the loaded teacher (AdaptiveTeacherDistill
+        # replaces blocks) and the recorders see the changed one.
+        teacher = self.build_teacher(teacher, teacher_ckpt)
         # Names and recorder sources checked with clear errors (MMRazor
         # asserts, or skips some checks).
         with checked_distiller(self, distiller):
             super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
         self.teacher_ckpt = teacher_ckpt
-        if teacher_ckpt:
-            load_teacher_checkpoint(self.teacher, teacher_ckpt)
-            # Keep init_weights() from overwriting the loaded weights.
-            self.teacher._is_init = True
         self.teacher_fast = TeacherFastConfig.build(teacher_fast)
         self.teacher_fast.prepare_teacher(self.teacher)
+
+    @staticmethod
+    def build_teacher(teacher: Union[BaseModel, Dict],
+                      teacher_ckpt: Optional[str]) -> BaseModel:
+        """The teacher model, built from its config if needed, with
+        ``teacher_ckpt`` loaded strictly."""
+        if isinstance(teacher, dict):
+            teacher = MODELS.build(teacher)
+        if teacher_ckpt:
+            load_teacher_checkpoint(teacher, teacher_ckpt)
+            # Keep init_weights() from overwriting the loaded weights.
+            teacher._is_init = True
+        return teacher
 
     def loss(self,
              batch_inputs: torch.Tensor,
@@ -72,7 +86,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         # The teacher records (and deliveries store) its data ...
         self.distiller.set_deliveries_override(False)
         with self.distiller.teacher_recorders, self.distiller.deliveries:
-            self.teacher_forward(batch_inputs, data_samples)
+            teacher_losses = self.teacher_forward(batch_inputs, data_samples)
+        if teacher_losses:
+            losses.update(add_prefix(teacher_losses, 'teacher'))
         # ... which the student's forward then reads / is overridden with.
         self.distiller.set_deliveries_override(True)
         with self.distiller.student_recorders, self.distiller.deliveries:
@@ -86,6 +102,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 with torch.no_grad():
                     self.student(batch_inputs, data_samples, mode='loss')
         if not self.distillation_stopped:
+            if not getattr(self, '_recorders_checked', False):
+                check_recorders_recorded(self.distiller)  # names the culprit
+                self._recorders_checked = True
             losses.update(
                 add_prefix(self.distiller.compute_distill_losses(),
                            'distill'))
@@ -93,15 +112,20 @@ class FrozenTeacherDistill(SingleTeacherDistill):
 
     def teacher_forward(self, batch_inputs: torch.Tensor,
                         data_samples: Optional[List[BaseDataElement]]
-                        ) -> None:
+                        ) -> Optional[dict]:
         """Run the frozen teacher so its recorders fill, as configured by
         ``teacher_fast``, then make what they recorded usable by the
-        losses (ordinary float32 tensors unless configured otherwise)."""
+        losses (ordinary float32 tensors unless configured otherwise).
+
+        Returns the teacher's own losses to optimise (logged as
+        ``teacher.*``); a frozen teacher has none.
+        """
         fast = self.teacher_fast
         inputs = fast.prepare_inputs(batch_inputs)
         with fast.forward_context(inputs.device.type):
             self.teacher(inputs, data_samples, mode='loss')
         fast.release(self.distiller)
+        return None
 
 
 def load_teacher_checkpoint(teacher, filename: str) -> dict:
@@ -110,8 +134,10 @@ def load_teacher_checkpoint(teacher, filename: str) -> dict:
     if '://' not in filename and not osp.isfile(filename):
         raise FileNotFoundError(
             f'teacher_ckpt {filename!r} does not exist. Set '
-            '`model.teacher_ckpt` to a checkpoint of the teacher '
-            '(e.g. one written by training its config in configs/teachers).')
+            '`model.teacher_ckpt` to a checkpoint of the teacher: for the '
+            "Places365 configs, convert CSAIL's public ResNet-50 (README, "
+            '"The flagship in three commands"); otherwise train the '
+            "teacher's config in configs/teachers/.")
     try:
         return load_checkpoint(teacher, filename, map_location='cpu',
                                strict=True)

@@ -1,4 +1,4 @@
-from .activation_map_adapter import ActivationMapAdapter
 from .attention_map_connector import AttentionMapConnector
+from .residual_feature_adapter import ResidualFeatureAdapter
 
-__all__ = ['AttentionMapConnector', 'ActivationMapAdapter']
+__all__ = ['AttentionMapConnector', 'ResidualFeatureAdapter']

@@ -42,28 +42,41 @@ def _chunked_power_sum(feature: torch.Tensor, p: float) -> torch.Tensor:
     return total
 
 
-def minmax_scale(x: torch.Tensor, eps: float = 1e-6, centre: bool = False):
+def minmax_scale(x: torch.Tensor, eps: float = 1e-6, centre: bool = False,
+                 mask: torch.Tensor = None):
     """Min-max normalise each (H, W) map of ``x`` to [0, 1] in a few ops.
 
     A map whose range is below ``eps`` times its largest magnitude is
     constant up to rounding: it becomes zeros, with zero gradient, where a
     plain division would give NaN (or amplified rounding noise). With
     ``centre`` the map's mean is subtracted instead of its minimum, giving
-    the normalised map minus its mean. Returns the result and the spans
-    ``max - min`` (one per map).
+    the normalised map minus its mean. With a boolean ``mask``
+    (broadcastable to ``x``) only the masked pixels count, for maps
+    zero-padded to a common size; the padding (which must be zeros for
+    ``centre``) comes out shifted and scaled like the rest, for the caller
+    to ignore. Returns the result and the spans ``max - min``.
     """
-    flat = x.flatten(-2)
+    low_in, high_in = x, x
+    if mask is not None:
+        low_in = torch.where(mask, x, torch.inf)
+        high_in = torch.where(mask, x, -torch.inf)
     # Not torch.aminmax: PyTorch 2.11 has no derivative for it.
-    low = flat.amin(dim=-1, keepdim=True)
-    high = flat.amax(dim=-1, keepdim=True)
+    low = low_in.amin(dim=(-2, -1), keepdim=True)
+    high = high_in.amax(dim=(-2, -1), keepdim=True)
     span = high - low
     with torch.no_grad():
         valid = span > eps * torch.maximum(high, -low)
     # 1/inf = 0 zeroes constant maps; the gradient through it is 0 too,
     # where dividing by a zero span would give NaN.
     inv_span = torch.where(valid, span, torch.inf).reciprocal()
-    shift = flat.mean(dim=-1, keepdim=True) if centre else low
-    return ((flat - shift) * inv_span).view_as(x), span
+    if not centre:
+        shift = low
+    elif mask is None:
+        shift = x.mean(dim=(-2, -1), keepdim=True)
+    else:
+        shift = x.sum(dim=(-2, -1), keepdim=True) / mask.sum(
+            dim=(-2, -1), keepdim=True)
+    return (x - shift) * inv_span, span
 
 
 def minmax_normalise(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:

@@ -1,0 +1,16 @@
+# ResNet-152 teacher starting from the authors' exact ImageNet weights:
+# torchvision's V1 checkpoint resnet152-394f9c45.pth, which MMEngine's
+# ``torchvision://resnet152`` resolves to (MMPretrain's ResNet backbone has
+# torchvision's key names). All layers train; the classifier is a new
+# nn.Linear with PyTorch's default init, as in the authors' _resnet().
+# Offline: convert the file with tools/model_converters/
+# torchvision_to_mmpretrain.py and set checkpoint to it with
+# prefix='backbone'. resnet152_mmpretrain-in1k-pre.py starts from
+# MMPretrain's ImageNet weights instead.
+_base_ = ['mmpretrain::_base_/models/resnet152.py']
+
+model = dict(
+    backbone=dict(
+        zero_init_residual=False,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet152')),
+    head=dict(init_cfg=None))

@@ -1,9 +1,0 @@
-# ResNet-152 teacher on Places365-Standard, fine-tuned from ImageNet-1k.
-_base_ = [
-    '../_base_/models/resnet152_in1k_finetune.py',
-    '../_base_/datasets/places365_bs128.py',
-    '../_base_/schedules/scene_sgd_70e_finetune.py',
-    '../_base_/default_runtime.py',
-]
-
-model = dict(head=dict(num_classes={{_base_.num_classes}}))

@@ -1,9 +1,0 @@
-# ResNet-50 teacher on SUN397, fine-tuned from ImageNet-1k.
-_base_ = [
-    '../_base_/models/resnet50_in1k_finetune.py',
-    '../_base_/datasets/sun397_bs128.py',
-    '../_base_/schedules/scene_sgd_70e_finetune.py',
-    '../_base_/default_runtime.py',
-]
-
-model = dict(head=dict(num_classes={{_base_.num_classes}}))

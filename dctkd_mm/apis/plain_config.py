@@ -1,0 +1,249 @@
+"""Rewrite the non-model sections of a config so that MMPretrain alone
+builds them: no ``custom_imports``, no dctkd_mm or MMRazor types.
+
+What the exported student's config needs, besides its model:
+
+- **Transforms, hooks, loops** of ours are subclasses of MMCV / MMEngine
+  ones with the same arguments (``CheckedLoadImageFromFile`` only adds an
+  error naming a corrupt file); each becomes the nearest base class
+  registered under its own name. This matters beyond tidiness: MMPretrain's
+  ``ImageClassificationInferencer`` strips only a transform literally named
+  ``LoadImageFromFile`` before feeding arrays.
+- **Datasets** of ours (``Places365``, ``ADE20KScene``, ``MITIndoor67``)
+  become MMPretrain's ``CustomDataset`` reading an annotation file the
+  export writes next to the config (``<image path> <label>`` per line,
+  paths relative to ``data_root``), listing exactly the images and labels
+  our class reads, with the same class names. Writing it needs the data;
+  without it, ``with_data=False`` drops the dataloaders except the test
+  pipeline (enough for ``get_model`` and the Inferencer).
+- **MeanClassAccuracy** becomes MMPretrain's macro-averaged recall
+  (``SingleLabelMetric``), the same number whenever every class occurs in
+  the test set (ours skips absent classes, MMPretrain counts them as 0).
+"""
+import copy
+import os
+import os.path as osp
+from typing import Callable, Dict, List
+
+from mmengine.registry import DefaultScope, Registry
+
+#: Module prefixes whose registered types MMPretrain alone cannot build.
+FOREIGN_MODULES = ('dctkd_mm', 'mmrazor')
+#: Our dataset types, rewritten as ``CustomDataset``.
+OWN_DATASETS = ('Places365', 'ADE20KScene', 'MITIndoor67')
+#: MMPretrain's stand-in for our mean class accuracy.
+MEAN_CLASS_METRIC = dict(type='SingleLabelMetric', items=('recall', ),
+                         average='macro')
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: Placeholder MMEngine replaces with the config file's folder on load.
+CONFIG_DIR = '{{ fileDirname }}'
+
+
+class ExportConfigError(ValueError):
+    """A config section MMPretrain alone could not build."""
+
+
+def _registries() -> List[Registry]:
+    import mmpretrain.registry as registry
+    return [r for r in vars(registry).values() if isinstance(r, Registry)]
+
+
+def is_foreign(cls) -> bool:
+    return cls.__module__.split('.')[0] in FOREIGN_MODULES
+
+
+def resolve_type(type_name: str):
+    """``(registry, class)`` of a type name in MMPretrain's registries (and
+    their MMEngine parents), or ``(None, None)``."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        for registry in _registries():
+            try:
+                cls = registry.get(type_name)
+            except (KeyError, ImportError):
+                cls = None
+            if cls is not None:
+                return registry, cls
+    return None, None
+
+
+def plain_type(type_name: str, where: str) -> str:
+    """``type_name`` itself if MMPretrain alone builds it, else the nearest
+    base class registered under its own name (``CheckedLoadImageFromFile``
+    -> ``LoadImageFromFile``)."""
+    registry, cls = resolve_type(type_name)
+    if cls is None or not is_foreign(cls):
+        return type_name
+    for base in cls.__mro__[1:]:
+        if is_foreign(base):
+            continue
+        if registry.get(base.__name__) is base:
+            return base.__name__
+    raise ExportConfigError(
+        f'{where}: type {type_name!r} ({cls.__module__}) has no MMPretrain '
+        'equivalent, so the exported config could not be built without '
+        'dctkd_mm; remove it from the config before export')
+
+
+def _rewrite_types(node, where: str,
+                   special: Dict[str, Callable[[dict, str], object]]):
+    """Copy of ``node`` with every ``type`` made MMPretrain-buildable."""
+    if isinstance(node, (list, tuple)):
+        return type(node)(
+            _rewrite_types(v, f'{where}[{i}]', special)
+            for i, v in enumerate(node))
+    if not isinstance(node, dict):
+        return node
+    type_name = node.get('type')
+    if isinstance(type_name, str) and type_name in special:
+        return special[type_name](node, where)
+    out = {k: _rewrite_types(v, f'{where}.{k}', special)
+           for k, v in node.items()}
+    if isinstance(type_name, str):
+        out['type'] = plain_type(type_name, where)
+    return out
+
+
+def _mean_class_metric(node: dict, where: str) -> dict:
+    return dict(MEAN_CLASS_METRIC)
+
+
+def _dataset_key(dataset: dict) -> str:
+    return repr(sorted((k, repr(v)) for k, v in dataset.items()
+                       if k != 'pipeline'))
+
+
+def write_annotation_file(dataset_cfg: dict, path: str) -> dict:
+    """Build one of our datasets (without pipeline), write its images and
+    labels as a ``CustomDataset`` annotation file at ``path``; return the
+    ``data_root`` and ``classes`` the file goes with."""
+    from mmpretrain.registry import DATASETS
+    cfg = dict(copy.deepcopy(dataset_cfg), pipeline=[])
+    name = cfg.get('type')
+    try:
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            dataset = DATASETS.build(cfg)
+    except (OSError, ValueError) as exc:
+        raise ExportConfigError(
+            f'to export the {name} dataset at data_root='
+            f'{cfg.get("data_root")!r} as MMPretrain\'s CustomDataset, its '
+            f'image list is read from the data, which failed: {exc}. Point '
+            'data_root at the data (--cfg-options), or export without '
+            'datasets (--no-data: the config then keeps only the test '
+            'pipeline, enough for get_model and the Inferencer)') from exc
+    data_root = cfg.get('data_root') or ''
+    root = osp.abspath(data_root)
+    lines = []
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        img_path = osp.abspath(info['img_path'])
+        rel = osp.relpath(img_path, root)
+        lines.append(f'{img_path if rel.startswith("..") else rel} '
+                     f'{int(info["gt_label"])}')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return dict(data_root=data_root, classes=list(dataset.metainfo['classes']))
+
+
+def plain_dataloaders(cfg: dict, out_dir: str, name: str,
+                      with_data: bool = True) -> Dict[str, str]:
+    """Rewrite ``cfg``'s dataloaders (in place) to MMPretrain datasets;
+    returns the annotation files written, by dataloader."""
+    written, by_dataset = {}, {}
+    for loader in DATALOADERS:
+        dataset = (cfg.get(loader) or {}).get('dataset')
+        if not isinstance(dataset, dict):
+            continue
+        if dataset.get('type') not in OWN_DATASETS:
+            continue
+        if not with_data:
+            continue  # dropped below
+        key = _dataset_key(dataset)
+        if key not in by_dataset:
+            split = dataset.get('split', loader.split('_')[0])
+            file_name = f'{name}_{split}.txt'
+            meta = write_annotation_file(dataset, osp.join(out_dir,
+                                                           file_name))
+            by_dataset[key] = (file_name, meta)
+        file_name, meta = by_dataset[key]
+        cfg[loader]['dataset'] = dict(
+            type='CustomDataset', data_root=meta['data_root'],
+            ann_file=f'{CONFIG_DIR}/{file_name}', data_prefix='',
+            with_label=True, metainfo=dict(classes=meta['classes']),
+            pipeline=dataset.get('pipeline', []))
+        written[loader] = osp.join(out_dir, file_name)
+    if cfg.get('dataset_type') in OWN_DATASETS:  # MMPretrain's convention
+        cfg['dataset_type'] = 'CustomDataset'
+    if not with_data:
+        test = (cfg.get('test_dataloader') or cfg.get('val_dataloader')
+                or {}).get('dataset') or {}
+        for key in DATALOADERS + ('val_evaluator', 'test_evaluator',
+                                  'train_cfg', 'val_cfg', 'test_cfg',
+                                  'optim_wrapper', 'param_scheduler'):
+            cfg.pop(key, None)
+        cfg['test_dataloader'] = dict(
+            dataset=dict(pipeline=test.get('pipeline', [])))
+    return written
+
+
+def _keep_type(node: dict, where: str) -> dict:
+    out = {k: _rewrite_types(v, f'{where}.{k}', _SPECIAL)
+           for k, v in node.items() if k != 'type'}
+    return dict(out, type=node['type'])
+
+
+_SPECIAL: Dict[str, Callable[[dict, str], object]] = {
+    'MeanClassAccuracy': _mean_class_metric,
+    # Left for plain_dataloaders (it needs the data); contents rewritten.
+    **{name: _keep_type for name in OWN_DATASETS},
+}
+
+
+def _plain_hook(hook, where: str, dropped: List[str]):
+    """The hook with an MMPretrain type, or None if it is ours alone."""
+    try:
+        return _rewrite_types(hook, where, _SPECIAL)
+    except ExportConfigError:
+        dropped.append(f'{where} ({hook.get("type")})')
+        return None
+
+
+def plain_types(cfg: dict) -> List[str]:
+    """Rewrite every section of ``cfg`` except ``model`` (in place) so
+    MMPretrain alone builds it, our datasets excepted (see
+    :func:`plain_dataloaders`), and drop ``custom_imports``.
+
+    Hooks of ours with no MMEngine/MMPretrain base (checks that guard a
+    training run) are dropped: they do not change predictions. Returns
+    what was dropped."""
+    cfg.pop('custom_imports', None)
+    dropped: List[str] = []
+    hooks = cfg.get('default_hooks') or {}
+    for key in list(hooks):
+        if isinstance(hooks[key], dict):
+            hook = _plain_hook(hooks[key], f'default_hooks.{key}', dropped)
+            if hook is None:
+                del hooks[key]
+            else:
+                hooks[key] = hook
+    if cfg.get('custom_hooks'):
+        cfg['custom_hooks'] = [
+            h for h in (_plain_hook(h, f'custom_hooks[{i}]', dropped)
+                        for i, h in enumerate(cfg['custom_hooks']))
+            if h is not None
+        ]
+    for key in list(cfg):
+        if key not in ('model', 'default_hooks', 'custom_hooks'):
+            cfg[key] = _rewrite_types(cfg[key], key, _SPECIAL)
+    dataset_type = cfg.get('dataset_type')  # a plain string, not a dict
+    if isinstance(dataset_type, str) and dataset_type not in OWN_DATASETS:
+        cfg['dataset_type'] = plain_type(dataset_type, 'dataset_type')
+    return dropped
+
+
+__all__ = [
+    'plain_types', 'plain_dataloaders', 'plain_type', 'resolve_type',
+    'is_foreign',
+    'write_annotation_file', 'ExportConfigError', 'OWN_DATASETS',
+    'MEAN_CLASS_METRIC'
+]

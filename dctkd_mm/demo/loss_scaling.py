@@ -1,0 +1,108 @@
+"""One rule that carries the authors' loss weights to the demo's small maps.
+
+The authors tuned their weights on 224 px inputs, where a ResNet's four
+stages give 56, 28, 14 and 7 px maps. The demo's 64 px images give 16, 8,
+4 and 2 px maps, and the feature losses do not have the same size there:
+
+* AT (``ATLoss``): the squared difference of two unit-L2 maps, averaged
+  over the H*W positions. Its sum over positions does not depend on H*W,
+  so the mean scales as ``(H*W) ** -1``.
+* DCT (``DCTAttentionLoss``): the L2 norm (not squared) of the difference
+  of two spectra min-max normalised to [0, 1], over H*W coefficients:
+  it scales as ``(H*W) ** 0.5``.
+* Logit and classification losses (KD's ``KLDivergence``, CE) do not
+  depend on the maps: exponent 0.
+* MMRazor's ``L2Loss`` (FitNets hints) follows from its options: a sum of
+  squares over C*H*W (exponent 1), or of unit-normalised features
+  (``normalize``, its default: 0); ``dist`` takes the square root (half
+  the exponent), ``div_element`` divides by C*H*W (one less).
+
+**Rule**: a loss whose magnitude scales as ``(H*W) ** e`` is multiplied by
+``(authors' H*W / demo H*W) ** e``, so that on maps of the same content it
+has the magnitude the authors' weight was chosen for. The area ratio comes
+from the map sizes the student actually produces (a forward pass, see
+:func:`dctkd_mm.demo.training.stage_map_sizes`), averaged over the stages.
+At 64 px it is (56/16)**2 = 12.25: AT 1000 -> 81.6, DCT 1 -> 3.5, KD 1.
+"""
+from typing import Dict, Sequence, Tuple
+
+#: The authors' per-stage map sizes (ResNet at 224 px).
+AUTHORS_MAP_SIZES: Tuple[int, ...] = (56, 28, 14, 7)
+
+#: Exponent ``e`` of each distillation loss type: magnitude ~ (H*W) ** e.
+#: A new loss type used by a demo arm must be listed here (its magnitude's
+#: dependence on the map size is a property of its formula).
+MAP_SIZE_EXPONENTS: Dict[str, float] = {
+    'ATLoss': -1.0,
+    'DCTAttentionLoss': 0.5,
+    'KLDivergence': 0.0,
+    # MMRazor's L2Loss (hint) on per-sample unit-L2 features: the squared
+    # distance of two unit vectors does not depend on their length.
+    'L2Loss': 0.0,
+}
+
+
+def area_ratio(map_sizes: Sequence[int],
+               reference: Sequence[int] = AUTHORS_MAP_SIZES) -> float:
+    """Mean over stages of (reference H*W) / (demo H*W), square maps."""
+    if len(map_sizes) != len(reference):
+        raise ValueError(f'expected {len(reference)} stage map sizes (one '
+                         f'per ResNet stage), got {list(map_sizes)}')
+    if min(map_sizes) < 1:
+        raise ValueError(f'map sizes must be >= 1 px, got {list(map_sizes)}')
+    ratios = [r * r / (s * s) for r, s in zip(reference, map_sizes)]
+    return sum(ratios) / len(ratios)
+
+
+def loss_type_name(loss_cfg: dict) -> str:
+    """``'mmrazor.ATLoss'`` -> ``'ATLoss'``."""
+    return str(loss_cfg['type']).split('.')[-1]
+
+
+def l2_loss_exponent(loss_cfg: dict) -> float:
+    """Exponent of MMRazor's ``L2Loss`` with the options of ``loss_cfg``."""
+    exponent = 0. if loss_cfg.get('normalize', True) else 1.
+    if loss_cfg.get('dist', False):
+        return exponent / 2
+    return exponent - 1 if loss_cfg.get('div_element', False) else exponent
+
+
+def loss_exponent(loss_cfg: dict) -> float:
+    """Map-size exponent ``e`` of a loss config (magnitude ~ (H*W) ** e)."""
+    kind = loss_type_name(loss_cfg)
+    if kind == 'L2Loss':
+        return l2_loss_exponent(loss_cfg)
+    if kind not in MAP_SIZE_EXPONENTS:
+        raise KeyError(
+            f'demo loss rescaling: no map-size exponent for loss type '
+            f'{kind!r}; add it to dctkd_mm.demo.loss_scaling.'
+            f'MAP_SIZE_EXPONENTS (known: {sorted(MAP_SIZE_EXPONENTS)} and '
+            'L2Loss)')
+    return MAP_SIZE_EXPONENTS[kind]
+
+
+def loss_factor(loss_cfg, ratio: float) -> float:
+    """Factor applied to a loss's authors' weight at area ratio ``ratio``;
+    ``loss_cfg`` is a loss config dict or a loss type name."""
+    if isinstance(loss_cfg, str):
+        loss_cfg = dict(type=loss_cfg)
+    return ratio**loss_exponent(loss_cfg)
+
+
+def rescale_distill_losses(cfg, ratio: float) -> Dict[str, dict]:
+    """Multiply every ``model.distiller.distill_losses`` weight of ``cfg``
+    (an MMEngine Config, changed in place) by its factor.
+
+    Returns ``{loss name: {type, authors_weight, factor, weight}}`` for
+    the report. A config without a distiller returns ``{}``.
+    """
+    losses = cfg.model.get('distiller', {}).get('distill_losses', {})
+    applied = {}
+    for name, loss in losses.items():
+        kind = loss_type_name(loss)
+        authors = float(loss.get('loss_weight', 1.0))
+        factor = loss_factor(loss, ratio)
+        loss['loss_weight'] = authors * factor
+        applied[name] = dict(type=kind, authors_weight=authors,
+                             factor=factor, weight=authors * factor)
+    return applied

@@ -1,0 +1,218 @@
+"""One demo run: a config from ``configs/demo`` turned into an MMEngine
+``Runner`` with the demo's data, schedule, width, seed and loss weights.
+
+Runs are plain dicts (``job``) so that worker processes can take them;
+everything a run produces stays under its own work dir.
+"""
+import contextlib
+import json
+import os
+import os.path as osp
+import shutil
+import time
+from typing import Dict, List
+
+from .loss_scaling import rescale_distill_losses
+
+#: ResNet widths: ``base_channels`` of the demo (quarter width on a CPU)
+#: and of the networks the paper uses (``--device cuda``).
+CPU_WIDTH, FULL_WIDTH = 16, 64
+#: Final feature channels per ``base_channels``: ResNet-18 and ResNet-50.
+HEAD_CHANNELS = {18: 8, 50: 32}
+
+
+def _model_keys(distills: bool):
+    """Config paths of (student, teacher) classifiers in a run config."""
+    return (('model.architecture', 'model.teacher') if distills else
+            ('model', ))
+
+
+def run_options(settings: dict, data_root: str, seed: int, epochs: int,
+                distills: bool) -> Dict[str, object]:
+    """Dotted config overrides shared by every run: data, classes, width,
+    schedule length and seed."""
+    opts = {f'{loader}.dataset.data_root': data_root
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')}
+    opts['train_dataloader.dataset.pipeline.1.crop_size'] = \
+        settings['image_size']
+    width = opts['width'] = settings['width']
+    for key, depth in zip(_model_keys(distills), (18, 50)):
+        opts[f'{key}.head.num_classes'] = settings['num_classes']
+        opts[f'{key}.backbone.base_channels'] = width
+        opts[f'{key}.backbone.stem_channels'] = width
+        opts[f'{key}.head.in_channels'] = width * HEAD_CHANNELS[depth]
+    # One warm-up epoch, cosine over the rest (over epoch 0 too, for a
+    # one-epoch run).
+    opts.update({'train_cfg.max_epochs': epochs,
+                 'train_cfg.val_interval': epochs,
+                 'param_scheduler.1.begin': min(1, epochs - 1),
+                 'param_scheduler.1.end': epochs,
+                 'param_scheduler.1.T_max': max(epochs - 1, 1),
+                 'randomness.seed': seed})
+    return opts
+
+
+def teacher_options(settings: dict, data_root: str) -> Dict[str, object]:
+    """Overrides of the teacher run (a plain ResNet-50 classifier)."""
+    opts = run_options(settings, data_root, 0, settings['teacher_epochs'],
+                       distills=False)
+    opts['model.head.in_channels'] = settings['width'] * HEAD_CHANNELS[50]
+    return opts
+
+
+def load_run_config(config_path: str, options: Dict[str, object],
+                    ratio: float = None):
+    """The run's Config: file + ``options``; if ``ratio`` is given, the
+    distillation losses rescaled to the demo's maps. Returns
+    ``(cfg, loss weights applied)``."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path)
+    config_width = cfg.get('width')
+    cfg.merge_from_dict(options)
+    if config_width and 'width' in options:
+        _scale_connector_channels(cfg, options['width'] / config_width)
+    applied = rescale_distill_losses(cfg, ratio) if ratio else {}
+    return cfg, applied
+
+
+def _scale_connector_channels(cfg, scale: float) -> None:
+    """Connector channel counts of a demo config are written for its
+    ``width``; at another width they scale with it."""
+    connectors = cfg.model.get('distiller', {}).get('connectors', {})
+    for connector in connectors.values():
+        for key in ('in_channel', 'out_channel', 'in_channels',
+                    'out_channels'):
+            if key in connector:
+                connector[key] = int(round(connector[key] * scale))
+
+
+def stage_map_sizes(settings: dict, config_path: str) -> List[int]:
+    """Side of the student's layer1..layer4 outputs on the demo's images,
+    from a forward pass of the baseline student."""
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+    cfg, _ = load_run_config(config_path,
+                             run_options(settings, '', 0, 1, False))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    model.eval()  # batch statistics of one image are undefined
+    sizes = []
+    hooks = [getattr(model.backbone, f'layer{i}').register_forward_hook(
+        lambda _m, _i, out: sizes.append(out.shape[-1])) for i in range(1, 5)]
+    size = settings['image_size']
+    with torch.no_grad():
+        model.backbone(torch.zeros(1, 3, size, size))
+    for hook in hooks:
+        hook.remove()
+    return sizes
+
+
+def save_student_init(settings: dict, config_path: str, seed: int,
+                      path: str) -> None:
+    """The student's initial weights for ``seed``, shared by every arm so
+    that their students differ only in the training loss."""
+    import torch
+    from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import set_random_seed
+    from mmpretrain.registry import MODELS
+    cfg, _ = load_run_config(config_path,
+                             run_options(settings, '', seed, 1, False))
+    # A logger of its own takes init_weights()' per-parameter report,
+    # which would otherwise go to the console.
+    MMLogger.get_instance(f'demo_init_{time.time_ns()}',
+                          log_file=osp.splitext(path)[0] + '.log',
+                          log_level='WARNING')
+    set_random_seed(seed)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.save({'state_dict': model.state_dict(), 'meta': {'seed': seed}},
+               path)
+
+
+def student_job(method, settings: dict, data_root: str, seed: int,
+                init: str, teacher_ckpt: str, ratio: float,
+                work_dir: str) -> dict:
+    """A picklable description of one student run."""
+    opts = run_options(settings, data_root, seed, settings['epochs'],
+                       method.distills)
+    key = _model_keys(method.distills)[0]
+    opts[f'{key}.init_cfg'] = dict(type='Pretrained', checkpoint=init)
+    if method.distills:
+        opts['model.teacher_ckpt'] = teacher_ckpt
+    return dict(method=method.name, seed=seed, config=method.config_path,
+                options=opts, ratio=ratio if method.distills else None,
+                work_dir=osp.join(work_dir, f'{method.name}_seed{seed}'),
+                verbose=settings.get('verbose', False))
+
+
+def run_job(job: dict) -> dict:
+    """Train one run; return ``method``, ``seed``, ``seconds`` (wall),
+    ``cpu_seconds`` (this process), the final validation metrics and the
+    distillation loss weights."""
+    from mmengine.runner import Runner
+
+    import dctkd_mm  # noqa: F401  (registries, compat layer)
+    work_dir = job['work_dir']
+    if osp.isdir(work_dir):
+        shutil.rmtree(work_dir)  # no stale logs or checkpoints
+    os.makedirs(work_dir)
+    cfg, weights = load_run_config(job['config'], job['options'],
+                                   job.get('ratio'))
+    cfg.work_dir = work_dir
+    start, cpu_start = time.time(), time.process_time()
+    log = osp.join(work_dir, 'console.log')
+    with open(log, 'w') as stream:
+        quiet = (contextlib.nullcontext() if job.get('verbose') else
+                 _redirect_output(stream))
+        try:
+            with quiet:
+                Runner.from_cfg(cfg).train()
+        except Exception as exc:
+            raise RuntimeError(f'demo run {job["method"]} seed {job["seed"]}'
+                               f' ({job["config"]}) failed: {exc}; its log '
+                               f'is {log}') from exc
+    return dict(method=job['method'], seed=job['seed'],
+                seconds=time.time() - start,
+                cpu_seconds=time.process_time() - cpu_start,
+                **read_final_metrics(work_dir),
+                loss_weights={k: v['weight'] for k, v in weights.items()})
+
+
+@contextlib.contextmanager
+def _redirect_output(stream):
+    with contextlib.redirect_stdout(stream), \
+            contextlib.redirect_stderr(stream):
+        yield
+
+
+def read_final_metrics(work_dir: str) -> Dict[str, float]:
+    """The last validation metrics MMEngine logged under ``work_dir`` (its
+    newest ``<timestamp>/vis_data/scalars.json``)."""
+    runs = sorted(d for d in os.listdir(work_dir)
+                  if osp.isfile(osp.join(work_dir, d, 'vis_data',
+                                         'scalars.json')))
+    if not runs:
+        raise FileNotFoundError(f'no <timestamp>/vis_data/scalars.json '
+                                f'under {work_dir}')
+    metrics = None
+    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
+        for line in f:
+            record = json.loads(line)
+            if 'accuracy/top1' in record:
+                metrics = record
+    if metrics is None:
+        raise RuntimeError(f'{work_dir}: the run logged no validation '
+                           'metrics (accuracy/top1)')
+    return {key.split('/')[-1]: metrics[key]
+            for key in ('accuracy/top1', 'accuracy/top5',
+                        'accuracy/mean_class') if key in metrics}
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+

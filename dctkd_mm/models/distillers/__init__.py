@@ -1,0 +1,3 @@
+from .recorder_list_distiller import RecorderListDistiller
+
+__all__ = ['RecorderListDistiller']

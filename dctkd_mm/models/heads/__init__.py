@@ -1,0 +1,3 @@
+from .dropout_linear_head import DropoutLinearClsHead
+
+__all__ = ['DropoutLinearClsHead']

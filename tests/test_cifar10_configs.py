@@ -1,0 +1,183 @@
+"""The CIFAR-10 configs (configs/cifar10/) on a CIFAR-10 tree written in
+the official ``cifar-10-batches-py`` layout, with a teacher checkpoint in
+MMClassification 0.x's published format. Every config is used as it is;
+the command-line overrides (``--cfg-options``) change only the data root,
+batch sizes, worker count, epochs and the teacher checkpoint path."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmpretrain.datasets import CIFAR10
+from utils import (CIFAR10_MD5_OFF, REPO_ROOT, build_model,
+                   runner_state_restored, save_mmcls_checkpoint,
+                   train_in_process, write_cifar10_tree)
+
+from dctkd_mm.apis import export_cli
+from dctkd_mm.compat import load_checkpoint_file
+from dctkd_mm.models.algorithms.frozen_teacher_distill import \
+    load_teacher_checkpoint
+
+CIFAR_DIR = osp.join(REPO_ROOT, 'configs', 'cifar10')
+STUDENT = 'resnet18_8xb16_cifar10.py'
+DISTILL = ('hint_resnet50_resnet18_8xb16_cifar10.py',
+           'hint-adaptive_resnet50_resnet18_8xb16_cifar10.py',
+           'dct_resnet50_resnet18_8xb16_cifar10.py',
+           'dct-adaptive_resnet50_resnet18_8xb16_cifar10.py')
+PUBLISHED_TEACHER = ('https://download.openmmlab.com/mmclassification/v0/'
+                     'resnet/resnet50_b16x8_cifar10_20210528-f54bfad9.pth')
+
+
+@pytest.fixture
+def md5_off(monkeypatch):
+    """MMPretrain's CIFAR10 checks the official files' md5; a written tree
+    cannot pass that, so the checks are set to None (MMPretrain's own "no
+    check" value) for this test only."""
+    for name, value in CIFAR10_MD5_OFF.items():
+        monkeypatch.setattr(CIFAR10, name, value)
+
+
+@pytest.fixture(scope='module')
+def cifar_root(tmp_path_factory):
+    return write_cifar10_tree(str(tmp_path_factory.mktemp('cifar10')))
+
+
+@pytest.fixture(scope='module')
+def teacher_ckpt(tmp_path_factory):
+    """A ResNet-50 CIFAR teacher (random weights, non-trivial BN
+    statistics) saved as MMClassification 0.x published its checkpoints."""
+    cfg = Config.fromfile(osp.join(CIFAR_DIR, DISTILL[0]))
+    cfg.model.teacher_ckpt = None
+    teacher = build_model(cfg).teacher
+    path = str(tmp_path_factory.mktemp('ckpt') / 'resnet50_cifar10.pth')
+    return save_mmcls_checkpoint(teacher, path, CIFAR10.METAINFO['classes'])
+
+
+def test_configs_use_mmpretrain_cifar_setting():
+    for name in (STUDENT, ) + DISTILL:
+        cfg = Config.fromfile(osp.join(CIFAR_DIR, name))
+        assert cfg.train_dataloader.dataset.type == 'SafeCIFAR10'
+        assert cfg.train_cfg.max_epochs == 200
+        assert cfg.param_scheduler.milestones == [100, 150]
+        assert cfg.auto_scale_lr.base_batch_size == 128
+        student = cfg.model if name == STUDENT else cfg.model.architecture
+        assert student.backbone.type == 'ResNet_CIFAR'
+        assert student.backbone.depth == 18
+        if name != STUDENT:
+            assert cfg.model.teacher.backbone.type == 'ResNet_CIFAR'
+            assert cfg.model.teacher.backbone.depth == 50
+            assert cfg.model.teacher_ckpt == PUBLISHED_TEACHER
+        adaptive = 'adaptive' in name
+        assert (cfg.model.get('type') == 'AdaptiveTeacherDistill') == adaptive
+        if adaptive:
+            assert cfg.model.adaptive_module.blocks == ['backbone.layer3.5']
+
+
+@pytest.mark.parametrize('legacy', [True, False], ids=['legacy', 'zip'])
+def test_mmcls_checkpoint_format_loads_strictly_and_safely(tmp_path, legacy):
+    """MMClassification 0.x checkpoint (``meta`` with CLASSES, versions,
+    config text, epoch/iter, hook messages; ``state_dict`` with
+    ``backbone.*``/``head.fc.*``) through the one safe reader, then
+    strictly into the teacher of the CIFAR configs."""
+    cfg = Config.fromfile(osp.join(CIFAR_DIR, DISTILL[0]))
+    cfg.model.teacher_ckpt = None
+    source = build_model(cfg, seed=1).teacher
+    path = save_mmcls_checkpoint(source, str(tmp_path / 'r50.pth'),
+                                 CIFAR10.METAINFO['classes'], legacy=legacy)
+    ckpt = load_checkpoint_file(path)
+    assert ckpt['meta']['CLASSES'] == list(CIFAR10.METAINFO['classes'])
+    assert ckpt['meta']['epoch'] == 200
+    keys = set(ckpt['state_dict'])
+    assert {k.split('.')[0] for k in keys} == {'backbone', 'head'}
+    assert 'head.fc.weight' in keys
+
+    cfg.model.teacher_ckpt = None
+    target = build_model(cfg, seed=2).teacher
+    load_teacher_checkpoint(target, path)
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[key], value,
+                                   rtol=0, atol=0, msg=key)
+
+
+def _overrides(data_root: str, work_dir: str, teacher_ckpt=None):
+    options = [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'val_dataloader.dataset.data_root={data_root}',
+        f'test_dataloader.dataset.data_root={data_root}',
+        'train_dataloader.batch_size=5', 'val_dataloader.batch_size=4',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0', 'train_cfg.max_epochs=1',
+    ]
+    if teacher_ckpt:
+        options.append(f'model.teacher_ckpt={teacher_ckpt}')
+    return ['--work-dir', work_dir, '--cfg-options'] + options
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', (STUDENT, ) + DISTILL)
+def test_config_trains_a_step(name, cifar_root, teacher_ckpt, tmp_path,
+                              md5_off):
+    work_dir = str(tmp_path / 'work')
+    config = osp.join(CIFAR_DIR, name)
+    train_in_process([config] + _overrides(
+        cifar_root, work_dir, None if name == STUDENT else teacher_ckpt))
+    ckpt = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
+    assert ckpt['meta']['epoch'] == 1
+    state = ckpt['state_dict']
+    scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    assert scalars, 'no training log'
+    if name == STUDENT:
+        assert 'backbone.conv1.weight' in state
+        return
+    # Loaded from the MMClassification checkpoint; the frozen teacher did
+    # not move, the adaptive module (if any) did.
+    published = load_checkpoint_file(teacher_ckpt)['state_dict']
+    moved = [k for k, v in published.items()
+             if not torch.equal(state[f'teacher.{k}'], v)]
+    if 'adaptive' in name:
+        assert moved and all(
+            k.startswith('backbone.layer3.5.') for k in moved), moved
+        assert any(k.endswith('.weight') for k in moved)
+    else:
+        assert moved == []
+
+
+@pytest.mark.slow
+def test_adaptive_module_checkpoint_resume_and_export(cifar_root,
+                                                      teacher_ckpt, tmp_path,
+                                                      md5_off):
+    """The module is in the optimizer (its momentum is saved), survives a
+    resume, and is not in the exported student."""
+    name = 'hint-adaptive_resnet50_resnet18_8xb16_cifar10.py'
+    config = osp.join(CIFAR_DIR, name)
+    work_dir = str(tmp_path / 'work')
+    args = [config] + _overrides(cifar_root, work_dir, teacher_ckpt)
+    train_in_process(args)
+    first = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
+    dumped = glob.glob(osp.join(work_dir, '*.py'))[0]
+    cfg = Config.fromfile(dumped)
+    with runner_state_restored():
+        model = build_model(cfg)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    module = [n for n in trainable if n.startswith('teacher.')]
+    assert module and all(
+        n.startswith('teacher.backbone.layer3.5.') for n in module)
+    # SGD keeps a momentum buffer for every parameter it updated.
+    assert len(first['optimizer']['state']) == len(trainable)
+
+    # Resume for a second epoch: the module continues from epoch 1.
+    train_in_process(args + ['train_cfg.max_epochs=2', '--resume'])
+    second = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
+    assert second['meta']['epoch'] == 2
+    key = 'teacher.backbone.layer3.5.conv2.weight'
+    assert not torch.equal(second['state_dict'][key],
+                           first['state_dict'][key])
+
+    # tools/model_converters/export_student.py
+    out = export_cli.main([dumped, osp.join(work_dir, 'epoch_2.pth'),
+                           '--out-dir', str(tmp_path / 'export')])
+    exported = load_checkpoint_file(out['checkpoint'])['state_dict']
+    assert set(exported) == set(model.student.state_dict())
+    assert out['dropped']['teacher'] == len(
+        [k for k in second['state_dict'] if k.startswith('teacher.')])
