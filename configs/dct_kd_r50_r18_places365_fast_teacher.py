@@ -8,12 +8,8 @@
 # per GPU the step was host-bound and gained nothing. Not yet measured with
 # this revision (tools/analysis_tools/gpu_benchmark.py). On a CPU without
 # bfloat16 units use only ``channels_last``. See docs/benchmarks.md.
-_base_ = ['./dct_kd_r50_r18_places365.py']
+_base_ = [
+    './dct_kd_r50_r18_places365.py', './_base_/distill/fast_teacher.py'
+]
 
-model = dict(
-    teacher_fast=dict(
-        inference_mode=True,
-        channels_last=True,
-        autocast_dtype='bfloat16',
-        feature_dtype=None,
-        compile=False))
+model = dict(teacher_fast={{_base_._fast_teacher}})

@@ -4,12 +4,6 @@
 # It measures whether the fast path changes the student's accuracy
 # (`--methods dct,dct+fast-teacher`); its speed is a GPU question
 # (docs/benchmarks.md).
-_base_ = ['./dct_r18_synthetic.py']
+_base_ = ['./dct_r18_synthetic.py', '../_base_/distill/fast_teacher.py']
 
-model = dict(
-    teacher_fast=dict(
-        inference_mode=True,
-        channels_last=True,
-        autocast_dtype='bfloat16',
-        feature_dtype=None,
-        compile=False))
+model = dict(teacher_fast={{_base_._fast_teacher}})
