@@ -1,4 +1,4 @@
-"""tools/visualize_attention.py, the panel module and the training hook,
+"""tools/visualization/visualize_attention.py, the panel module and the training hook,
 on a tiny version of the flagship ResNet-50 -> ResNet-18 distillation."""
 import copy
 import glob

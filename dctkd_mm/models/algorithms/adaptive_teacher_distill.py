@@ -37,8 +37,8 @@ class AdaptiveTeacherDistill(FrozenTeacherDistill):
       student only.
     * The module's parameters sit in the teacher at the replaced blocks'
       names (``teacher.<block>.*``): the optimizer, checkpoints and resume
-      include them; ``tools/export_student.py`` drops them with the
-      teacher.
+      include them; ``tools/model_converters/export_student.py`` drops
+      them with the teacher.
 
     Args:
         distiller (dict): The distiller config.

@@ -23,7 +23,7 @@ class ResidualFeatureAdapter(BaseConnector):
     Its last conv starts at zero, so at step 0 it passes the feature
     through unchanged. Its parameters live in the distiller
     (``distiller.connectors.*``), are optimised with the student and are
-    dropped by ``tools/export_student.py``.
+    dropped by ``tools/model_converters/export_student.py``.
 
     Args:
         in_channels (int): Channels of the feature.
