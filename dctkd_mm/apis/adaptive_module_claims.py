@@ -32,18 +32,13 @@ THRESHOLD_FRACTION = 0.9
 def read_run(work_dir: str) -> dict:
     """Per-epoch validation top-1 and last-epoch training losses of one
     run (its newest ``<timestamp>/vis_data/scalars.json``)."""
-    runs = sorted(d for d in os.listdir(work_dir) if osp.isfile(
-        osp.join(work_dir, d, 'vis_data', 'scalars.json')))
-    if not runs:
-        raise FileNotFoundError(f'no scalars.json under {work_dir}')
+    from dctkd_mm.demo.training import newest_scalar_records
     val, train = {}, []
-    with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
-        for line in f:
-            record = json.loads(line)
-            if 'accuracy/top1' in record:
-                val[int(record['step'])] = float(record['accuracy/top1'])
-            elif 'student.loss' in record:
-                train.append(record)
+    for record in newest_scalar_records(work_dir):
+        if 'accuracy/top1' in record:
+            val[int(record['step'])] = float(record['accuracy/top1'])
+        elif 'student.loss' in record:
+            train.append(record)
     if not val or not train:
         raise RuntimeError(f'{work_dir}: no validation or training records')
     last = max(r['epoch'] for r in train)

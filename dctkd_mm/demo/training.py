@@ -189,21 +189,27 @@ def _redirect_output(stream):
         yield
 
 
-def read_final_metrics(work_dir: str) -> Dict[str, float]:
-    """The last validation metrics MMEngine logged under ``work_dir`` (its
-    newest ``<timestamp>/vis_data/scalars.json``)."""
+def newest_scalar_records(work_dir: str) -> List[dict]:
+    """The records MMEngine's ``LocalVisBackend`` logged for the newest run
+    under ``work_dir`` (its newest ``<timestamp>/vis_data/scalars.json``),
+    one dict per line."""
     runs = sorted(d for d in os.listdir(work_dir)
                   if osp.isfile(osp.join(work_dir, d, 'vis_data',
                                          'scalars.json')))
     if not runs:
         raise FileNotFoundError(f'no <timestamp>/vis_data/scalars.json '
                                 f'under {work_dir}')
-    metrics = None
     with open(osp.join(work_dir, runs[-1], 'vis_data', 'scalars.json')) as f:
-        for line in f:
-            record = json.loads(line)
-            if 'accuracy/top1' in record:
-                metrics = record
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_final_metrics(work_dir: str) -> Dict[str, float]:
+    """The last validation metrics MMEngine logged under ``work_dir`` (see
+    :func:`newest_scalar_records`)."""
+    metrics = None
+    for record in newest_scalar_records(work_dir):
+        if 'accuracy/top1' in record:
+            metrics = record
     if metrics is None:
         raise RuntimeError(f'{work_dir}: the run logged no validation '
                            'metrics (accuracy/top1)')
