@@ -5,9 +5,9 @@ MMPretrain 1.2 work on current PyTorch, in one place.
 the stack already works natively; none edits site-packages, turns safe
 checkpoint loading off or widens torch's process-wide allowlist.
 """
-from . import checkpoint_loading
 from .checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
                                  load_checkpoint_file)
+from .checkpoint_schemes import register_safe_schemes
 from .launcher import setup_cpu_distributed
 from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
                              install_quantization_import_guard)
@@ -24,7 +24,7 @@ def apply() -> None:
     if _applied:
         return
     install_quantization_import_guard()
-    checkpoint_loading.install()
+    register_safe_schemes()
     _applied = True
 
 

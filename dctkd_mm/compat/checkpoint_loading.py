@@ -24,10 +24,10 @@ import os.path as osp
 import pickle
 import re
 from typing import Callable, Optional, Union
-from urllib.parse import urlparse
 
 import torch
 
+from .downloads import cached_download, is_url
 from .numpy_unpickling import UnsafeNumpyData
 from .safe_load import safe_torch_load
 
@@ -76,25 +76,6 @@ def _refused_global(message: str) -> Optional[str]:
         if match:
             return match.group(1)
     return None
-
-
-def is_url(source: str) -> bool:
-    return source.startswith(('http://', 'https://'))
-
-
-def cached_download(url: str, model_dir: Optional[str] = None,
-                    progress: bool = False) -> str:
-    """The local copy of ``url`` in torch.hub's cache
-    (``torch.hub.get_dir()/checkpoints/<file name>``), downloaded if not
-    there yet. Nothing is unpickled here."""
-    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
-    cached_file = osp.join(model_dir, osp.basename(urlparse(url).path))
-    if not osp.isfile(cached_file):
-        # Downloads to a temporary name and renames: never half a file.
-        torch.hub.download_url_to_file(url, cached_file, None,
-                                       progress=progress)
-    return cached_file
 
 
 def _local_or_buffer(source: str, backend_args: Optional[dict]):
@@ -160,10 +141,3 @@ def _read_error(where: str, exc: BaseException) -> str:
             'corrupt or not a PyTorch checkpoint. A run killed while saving '
             'leaves such a file; resume from the previous checkpoint '
             f'instead. ({type(exc).__name__}: {detail})')
-
-
-def install() -> None:
-    """Route every scheme of MMEngine's ``CheckpointLoader`` through
-    :func:`load_checkpoint_file` (idempotent)."""
-    from .checkpoint_schemes import register_safe_schemes
-    register_safe_schemes()

@@ -16,7 +16,8 @@ from tempfile import TemporaryDirectory
 
 import torch
 
-from .checkpoint_loading import cached_download, load_checkpoint_file
+from .checkpoint_loading import load_checkpoint_file
+from .downloads import cached_download
 
 
 def load_from_local(filename, map_location=None):
