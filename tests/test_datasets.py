@@ -6,29 +6,19 @@ line, ``file:line``.
 import os
 import os.path as osp
 
-import cv2
-import numpy as np
 import pytest
 from mmengine.config import Config
+from mmpretrain.datasets import SUN397
+from mmpretrain.registry import DATASETS
+from utils import (CATEGORIES, MIT_TEST, MIT_TRAIN, SCENES, TRAIN, VAL,
+                   make_ade20k, make_mit67, make_places365)
+from utils import write_tree_file as write
 
 import dctkd_mm  # noqa: F401  (registers the datasets)
 from dctkd_mm.datasets import ADE20KScene, MITIndoor67, Places365
-from mmpretrain.datasets import SUN397
-from mmpretrain.registry import DATASETS
 
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def write(path, text=None):
-    """A text file, or a 12x10 JPEG (unique colour) when ``text`` is None."""
-    os.makedirs(osp.dirname(str(path)), exist_ok=True)
-    if text is None:
-        colour = abs(hash(str(path))) % 200
-        assert cv2.imwrite(str(path), np.full((10, 12, 3), colour, np.uint8))
-    else:
-        with open(path, 'w') as f:
-            f.write(text)
 
 
 def labels_of(dataset):
@@ -46,27 +36,6 @@ def assert_pipeline_labels(dataset):
 
 
 # ---------------------------------------------------------------- Places365
-CATEGORIES = ('/a/airfield 0\n/a/apartment_building/outdoor 1\n'
-              '/b/bus_interior 2\n')
-TRAIN = ('/a/airfield/00000001.jpg 0\n/a/airfield/00000002.jpg 0\n'
-         '/a/apartment_building/outdoor/00000001.jpg 1\n'
-         '/b/bus_interior/00000001.jpg 2\n')
-VAL = ('Places365_val_00000001.jpg 2\nPlaces365_val_00000002.jpg 0\n'
-       'Places365_val_00000003.jpg 1\n')
-
-
-def make_places365(root, sizes=('256', )):
-    write(root / 'categories_places365.txt', CATEGORIES)
-    write(root / 'places365_train_standard.txt', TRAIN)
-    write(root / 'places365_val.txt', VAL)
-    for size in sizes:
-        for line in TRAIN.split('\n')[:-1]:
-            write(root / f'data_{size}' / line.split()[0].lstrip('/'))
-        for line in VAL.split('\n')[:-1]:
-            write(root / f'val_{size}' / line.split()[0])
-    return root
-
-
 @pytest.mark.parametrize('size', ['256', 'large'])
 def test_places365_reads_official_layout(tmp_path, size):
     root = make_places365(tmp_path, sizes=(size, ))
@@ -162,22 +131,6 @@ def test_places365_missing_image_names_image_and_line(tmp_path):
 
 
 # ------------------------------------------------------------------ ADE20K
-SCENES = ('ADE_train_00000001 airport_terminal\n'
-          'ADE_train_00000002 bathroom\n'
-          'ADE_train_00000003 airport_terminal\n'
-          'ADE_val_00000001 bathroom\n'
-          'ADE_val_00000002 abbey\n')  # abbey: only in val
-
-
-def make_ade20k(root):
-    write(root / 'sceneCategories.txt', SCENES)
-    for line in SCENES.split('\n')[:-1]:
-        name = line.split()[0]
-        folder = 'training' if 'train' in name else 'validation'
-        write(root / 'images' / folder / f'{name}.jpg')
-    return root
-
-
 def test_ade20k_reads_official_layout(tmp_path):
     root = make_ade20k(tmp_path / 'ADEChallengeData2016')
     train = ADE20KScene(str(root), pipeline=PIPELINE)
@@ -238,22 +191,6 @@ def test_ade20k_category_outside_class_list(tmp_path):
 
 
 # --------------------------------------------------------------- MIT Indoor
-MIT_TRAIN = ('gameroom/bt_132294gameroom2.jpg\nkitchen/int474.jpg\n'
-             'airport_inside/airport inside 0001.jpg\n')
-MIT_TEST = 'kitchen/int475.jpg\ngameroom/bt_1.jpg\n'
-
-
-def make_mit67(root):
-    write(root / 'TrainImages.txt', MIT_TRAIN)
-    # CRLF endings, as in files saved on Windows.
-    write(root / 'TestImages.txt', MIT_TEST.replace('\n', '\r\n'))
-    for line in (MIT_TRAIN + MIT_TEST).split('\n')[:-1]:
-        write(root / 'Images' / line)
-    write(root / 'Images' / 'kitchen' / 'unlisted.jpg')
-    os.makedirs(root / 'Images' / '.hidden_dir')
-    return root
-
-
 def test_mit67_reads_official_layout(tmp_path):
     root = make_mit67(tmp_path)
     train = MITIndoor67(str(root), pipeline=PIPELINE)

@@ -8,6 +8,7 @@ import argparse
 import glob
 import os.path as osp
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -25,6 +26,7 @@ import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import export_student, student_config
 from dctkd_mm.apis import test_cli
 from dctkd_mm.apis.export_cli import main as export_main
+from dctkd_mm.model_converters import OverwriteInputError
 from utils import (FLAGSHIP_CONFIG, REPO_ROOT, build_model,
                    make_places365_tree, read_test_metrics,
                    save_runner_checkpoint, write_tiny_distill_config)
@@ -370,3 +372,28 @@ def test_loads_checkpoints_safely(exported, tmp_path):
     torch.save(dict(state_dict={}, meta=dict(x=argparse.Namespace())), path)
     with pytest.raises(pickle.UnpicklingError, match='Namespace'):
         export_student(exported['cfg'], path, str(tmp_path))
+
+
+def test_never_overwrites_its_own_inputs_without_force(exported, tmp_path,
+                                                       monkeypatch):
+    """Outputs naming the source checkpoint or config (here through a
+    relative ``--out-dir``) are refused before anything is written, naming
+    the path and ``--force``; with ``--force`` the student replaces it."""
+    ckpt, cfg_path = exported['ckpt'], exported['cfg'].filename
+    before = {p: open(p, 'rb').read() for p in (ckpt, cfg_path)}
+    monkeypatch.chdir(exported['root'])
+    for name, source, other in (('ckpt', ckpt, 'ckpt.py'),
+                                ('distill', cfg_path, 'distill.pth')):
+        with pytest.raises(OverwriteInputError) as info:
+            export_main([cfg_path, ckpt, '--out-dir', '.', '--name', name,
+                         '--no-data'])
+        assert source in str(info.value) and '--force' in str(info.value)
+        assert not osp.exists(other)  # nothing written
+    assert before == {p: open(p, 'rb').read() for p in before}
+
+    own = str(tmp_path / 'own.pth')
+    shutil.copy(ckpt, own)
+    export_main([cfg_path, own, '--out-dir', str(tmp_path), '--name', 'own',
+                 '--no-data', '--force'])
+    assert set(torch.load(own)['state_dict']) == set(
+        exported['model'].student.state_dict())

@@ -2,6 +2,7 @@
 is written here in its real on-disk form (zip and legacy pickles, with and
 without DataParallel's ``module.``), converted, and the converted MMPretrain
 model's logits are compared with torchvision's on the same input."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -12,9 +13,11 @@ import torch
 import torchvision
 from mmengine.config import Config
 
-from dctkd_mm.model_converters import (UnknownArchitectureError,
+from dctkd_mm.model_converters import (OverwriteInputError,
+                                       UnknownArchitectureError,
                                        UnrecognisedCheckpointError,
                                        build_classifier, convert_checkpoint)
+from dctkd_mm.model_converters.convert_cli import main as convert_main
 from utils import FLAGSHIP_CONFIG, REPO_ROOT
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'model_converters',
@@ -232,3 +235,33 @@ def test_tool_exits_1_naming_the_problem(tmp_path):
     assert result.returncode == 1
     assert 'odd.pth' in result.stderr and 'anything' in result.stderr
     assert not osp.exists(tmp_path / 'out.pth')
+
+
+def test_source_is_never_overwritten_without_force(tmp_path, monkeypatch):
+    """DST naming SRC under any spelling (the same string, ``./x`` vs
+    ``x``, a symlink, a hard link) is refused before anything is read,
+    naming the path and ``--force``; the file is unchanged."""
+    model = torchvision_model('resnet18')
+    src = save(dict(model.state_dict()), tmp_path / 'x.pth', False)
+    original = open(src, 'rb').read()
+    os.symlink(src, tmp_path / 'link.pth')
+    os.link(src, tmp_path / 'hard.pth')
+    monkeypatch.chdir(tmp_path)
+    for dst in (src, './x.pth', str(tmp_path / 'sub' / '..' / 'x.pth'),
+                'link.pth', 'hard.pth'):
+        with pytest.raises(OverwriteInputError) as info:
+            convert_checkpoint('x.pth', dst)
+        assert 'x.pth' in str(info.value) and '--force' in str(info.value)
+    assert open(src, 'rb').read() == original
+
+    result = subprocess.run([sys.executable, TOOL, src, './x.pth'],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert src in result.stderr and '--force' in result.stderr
+    assert open(src, 'rb').read() == original
+
+    # --force replaces it (through a temporary file) with the conversion.
+    assert convert_main([src, './x.pth', '--force']) == 0
+    converted = torch.load(src)
+    assert converted['meta']['converted_from'] == 'x.pth'
+    assert not [f for f in os.listdir(tmp_path) if f.endswith('.partial')]

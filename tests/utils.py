@@ -572,3 +572,72 @@ def save_mmcls_checkpoint(model: torch.nn.Module, path: str,
     checkpoint = dict(meta=meta, state_dict=model.state_dict())
     torch.save(checkpoint, path, _use_new_zipfile_serialization=not legacy)
     return path
+
+
+# --- tiny scene trees in each official layout --------------------------------
+# tests/test_datasets.py (docs/datasets.md) and
+# tests/test_dataset_listing_checks.py (issue 17 F13). Paths are pathlib.
+def write_tree_file(path, text=None):
+    """A text file, or a 12x10 JPEG (unique colour) when ``text`` is None."""
+    import cv2
+    os.makedirs(osp.dirname(str(path)), exist_ok=True)
+    if text is None:
+        colour = abs(hash(str(path))) % 200
+        assert cv2.imwrite(str(path), np.full((10, 12, 3), colour, np.uint8))
+    else:
+        with open(path, 'w') as f:
+            f.write(text)
+
+
+CATEGORIES = ('/a/airfield 0\n/a/apartment_building/outdoor 1\n'
+              '/b/bus_interior 2\n')
+TRAIN = ('/a/airfield/00000001.jpg 0\n/a/airfield/00000002.jpg 0\n'
+         '/a/apartment_building/outdoor/00000001.jpg 1\n'
+         '/b/bus_interior/00000001.jpg 2\n')
+VAL = ('Places365_val_00000001.jpg 2\nPlaces365_val_00000002.jpg 0\n'
+       'Places365_val_00000003.jpg 1\n')
+
+
+def make_places365(root, sizes=('256', )):
+    write_tree_file(root / 'categories_places365.txt', CATEGORIES)
+    write_tree_file(root / 'places365_train_standard.txt', TRAIN)
+    write_tree_file(root / 'places365_val.txt', VAL)
+    for size in sizes:
+        for line in TRAIN.split('\n')[:-1]:
+            write_tree_file(
+                root / f'data_{size}' / line.split()[0].lstrip('/'))
+        for line in VAL.split('\n')[:-1]:
+            write_tree_file(root / f'val_{size}' / line.split()[0])
+    return root
+
+
+SCENES = ('ADE_train_00000001 airport_terminal\n'
+          'ADE_train_00000002 bathroom\n'
+          'ADE_train_00000003 airport_terminal\n'
+          'ADE_val_00000001 bathroom\n'
+          'ADE_val_00000002 abbey\n')  # abbey: only in val
+
+
+def make_ade20k(root):
+    write_tree_file(root / 'sceneCategories.txt', SCENES)
+    for line in SCENES.split('\n')[:-1]:
+        name = line.split()[0]
+        folder = 'training' if 'train' in name else 'validation'
+        write_tree_file(root / 'images' / folder / f'{name}.jpg')
+    return root
+
+
+MIT_TRAIN = ('gameroom/bt_132294gameroom2.jpg\nkitchen/int474.jpg\n'
+             'airport_inside/airport inside 0001.jpg\n')
+MIT_TEST = 'kitchen/int475.jpg\ngameroom/bt_1.jpg\n'
+
+
+def make_mit67(root):
+    write_tree_file(root / 'TrainImages.txt', MIT_TRAIN)
+    # CRLF endings, as in files saved on Windows.
+    write_tree_file(root / 'TestImages.txt', MIT_TEST.replace('\n', '\r\n'))
+    for line in (MIT_TRAIN + MIT_TEST).split('\n')[:-1]:
+        write_tree_file(root / 'Images' / line)
+    write_tree_file(root / 'Images' / 'kitchen' / 'unlisted.jpg')
+    os.makedirs(root / 'Images' / '.hidden_dir')
+    return root

@@ -7,7 +7,7 @@ datasets as ``CustomDataset`` on ``<out-dir>/<name>_<split>.txt``, see
 ``dctkd_mm.apis.plain_config``).
 
     python tools/model_converters/export_student.py CONFIG CHECKPOINT \\
-        --out-dir DIR [--name NAME] [--no-data]
+        --out-dir DIR [--name NAME] [--no-data] [--force]
 
 The result works in a process that imports neither dctkd_mm nor MMRazor:
 ``mmpretrain.get_model(DIR/NAME.py, pretrained=DIR/NAME.pth)``,
@@ -39,6 +39,10 @@ def parse_args(argv=None):
         'MMPretrain\'s CustomDataset); the config then keeps only the test '
         'pipeline: enough for get_model and ImageClassificationInferencer, '
         'not for tools/test.py')
+    parser.add_argument(
+        '--force', action='store_true',
+        help='allow NAME.pth / NAME.py to replace the source checkpoint or '
+        'config (refused otherwise)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the distillation config '
                         'before export')
@@ -53,7 +57,7 @@ def main(argv=None):
     name = args.name or (
         osp.splitext(osp.basename(args.config))[0] + '_student')
     result = export_student(cfg, args.checkpoint, args.out_dir, name,
-                            with_data=not args.no_data)
+                            with_data=not args.no_data, force=args.force)
     dropped = ', '.join(f'{k}: {v}' for k, v in result['dropped'].items())
     print(f'student: {result["num_params"]} tensors -> '
           f'{result["checkpoint"]}\nconfig -> {result["config"]}\n'

@@ -20,6 +20,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from dctkd_mm.compat import load_checkpoint_file
+from dctkd_mm.model_converters.output_files import (refuse_overwriting_inputs,
+                                                    save_atomically)
 
 from .plain_config import (is_foreign, plain_dataloaders, plain_types,
                            resolve_type)
@@ -183,7 +185,8 @@ def export_student(config: Union[str, Config],
                    checkpoint: str,
                    out_dir: str,
                    name: str = 'student',
-                   with_data: bool = True) -> Dict[str, object]:
+                   with_data: bool = True,
+                   force: bool = False) -> Dict[str, object]:
     """Write ``<out_dir>/<name>.pth`` and ``<out_dir>/<name>.py`` (plus
     ``<name>_<split>.txt`` annotation files for our datasets, see
     :func:`student_config`), which MMPretrain uses without dctkd_mm or
@@ -192,7 +195,10 @@ def export_student(config: Union[str, Config],
     The checkpoint holds ``meta`` (the source's, with ``cfg`` replaced by
     the student config) and the student's ``state_dict``; no optimizer or
     scheduler state. Before writing, the student is built from the new
-    config and the weights are loaded into it strictly.
+    config and the weights are loaded into it strictly. Neither output
+    may be the source checkpoint or config unless ``force``
+    (:class:`~dctkd_mm.model_converters.OverwriteInputError`, raised
+    before anything is read or written).
 
     Returns:
         dict: ``checkpoint`` and ``config`` paths, ``num_params`` (student
@@ -200,6 +206,10 @@ def export_student(config: Union[str, Config],
         ``dropped_config`` (config entries MMPretrain could not build).
     """
     cfg = config if isinstance(config, Config) else Config.fromfile(config)
+    ckpt_path = osp.join(out_dir, f'{name}.pth')
+    cfg_path = osp.join(out_dir, f'{name}.py')
+    refuse_overwriting_inputs([ckpt_path, cfg_path],
+                              [checkpoint, cfg.filename], force)
     # The one safe reader: tensors, plain containers and the MMEngine
     # types a runner checkpoint holds, nothing else.
     source = load_checkpoint_file(checkpoint, map_location='cpu')
@@ -219,9 +229,7 @@ def export_student(config: Union[str, Config],
     meta.update(cfg=s_cfg.pretty_text, exported_from=osp.abspath(checkpoint),
                 dropped_keys=dropped)
     os.makedirs(out_dir, exist_ok=True)
-    ckpt_path = osp.join(out_dir, f'{name}.pth')
-    cfg_path = osp.join(out_dir, f'{name}.py')
-    torch.save({'meta': meta, 'state_dict': weights}, ckpt_path)
+    save_atomically({'meta': meta, 'state_dict': weights}, ckpt_path)
     s_cfg.dump(cfg_path)
     return dict(checkpoint=ckpt_path, config=cfg_path,
                 num_params=len(weights), dropped=dropped,

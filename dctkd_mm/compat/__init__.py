@@ -8,9 +8,13 @@ checkpoint loading off or widens torch's process-wide allowlist.
 from .checkpoint_loading import (CheckpointReadError, UnsafeCheckpointError,
                                  load_checkpoint_file)
 from .checkpoint_schemes import register_safe_schemes
+from .downloads import (CachedCheckpointReadError, CheckpointDownloadError,
+                        DownloadConnectionError, DownloadHTTPError,
+                        HashMismatchError, TruncatedDownloadError)
 from .launcher import setup_cpu_distributed
 from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
                              install_quantization_import_guard)
+from .plain_unpickling import UnsafePickleError, load_plain_pickle
 from .safe_load import checkpoint_safe_globals, checkpoint_unpickling
 
 _applied = False
@@ -32,5 +36,8 @@ __all__ = [
     'apply', 'setup_cpu_distributed', 'install_quantization_import_guard',
     'checkpoint_unpickling', 'checkpoint_safe_globals',
     'MMRazorFeatureUnavailable', 'REPLACED_MODULES', 'load_checkpoint_file',
-    'UnsafeCheckpointError', 'CheckpointReadError'
+    'UnsafeCheckpointError', 'CheckpointReadError', 'load_plain_pickle',
+    'UnsafePickleError', 'CheckpointDownloadError', 'DownloadConnectionError',
+    'DownloadHTTPError', 'TruncatedDownloadError', 'HashMismatchError',
+    'CachedCheckpointReadError'
 ]

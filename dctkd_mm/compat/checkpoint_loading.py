@@ -3,32 +3,35 @@
 :func:`load_checkpoint_file` reads a checkpoint from a local path, an
 ``http(s)://`` URL (downloaded once into torch.hub's cache, as
 ``torch.hub.load_state_dict_from_url`` does) or any MMEngine fileio
-backend (``s3://``, ``petrel://``, ...), always with PyTorch's safe
-unpickler and the allowlist of :mod:`.safe_load` in context only. Its
-errors name the source:
+backend (``s3://``, ``petrel://``, ...), always through
+:func:`~.safe_load.safe_torch_load`: zip CRCs and pickle nesting checked
+first, PyTorch's safe unpickler with our stand-ins visible to this thread
+only, and the result proven plain. Its errors name the source:
 
 * a refused global (a pickled ``os.system`` call, a ``getattr`` chain, a
   forged NumPy array) raises :class:`UnsafeCheckpointError`, warning
   *against* the ``weights_only=False`` retry PyTorch's message suggests;
-* a truncated or otherwise unreadable file (a run killed while saving, an
-  HTML error page) raises :class:`CheckpointReadError`.
+* data that is not plain (an object carrying attributes, nesting deeper
+  than 100 levels, a NumPy array of objects) raises
+  :class:`UnsafeCheckpointError` too;
+* a truncated, corrupt or otherwise unreadable file (a run killed while
+  saving, an HTML error page, a record failing its CRC) raises
+  :class:`CheckpointReadError`.
 
-:func:`install` registers it for every scheme MMEngine 0.10.7's
+``compat.apply`` registers it for every scheme MMEngine 0.10.7's
 ``CheckpointLoader`` knows (see :mod:`.checkpoint_schemes`), which
 ``load_from``, ``--resume``, ``teacher_ckpt``, ``init_cfg=dict(
 type='Pretrained')`` and the export and converter tools all go through.
 """
 import io
-import os
 import os.path as osp
 import pickle
 import re
 from typing import Callable, Optional, Union
 
-import torch
-
-from .downloads import cached_download, is_url
-from .numpy_unpickling import UnsafeNumpyData
+from .downloads import (CheckpointDownloadError, cached_download,
+                        is_file_url, is_url)
+from .numpy_unpickling import UnsafeDataError
 from .safe_load import safe_torch_load
 
 #: What to tell a user whose checkpoint was refused.
@@ -69,7 +72,7 @@ def _refused_global(message: str) -> Optional[str]:
     """The global named in a safe-unpickler refusal, or None when the error
     is not a refusal (e.g. truncated pickle data)."""
     for pattern in (r'GLOBAL ([\w.]+)', r'asks for (getattr\(.*?\))',
-                    UnsafeNumpyData.PREFIX + r'([^\n]+?)(?:\n|$)',
+                    UnsafeDataError.PREFIX + r'([^\n]+?)(?:\n|$)',
                     r'unrecognized function (.+?)(?: which|$)',
                     r'(?:new object|build)[^\n]*but got (.+)$'):
         match = re.search(pattern, message, re.MULTILINE)
@@ -80,8 +83,8 @@ def _refused_global(message: str) -> Optional[str]:
 
 def _local_or_buffer(source: str, backend_args: Optional[dict]):
     """A path or an in-memory file to hand to ``torch.load``."""
-    if is_url(source):
-        return cached_download(source)
+    if is_url(source) or is_file_url(source):
+        return cached_download(source)  # file://: its local path
     from mmengine.fileio import get_file_backend
     from mmengine.fileio.backends import LocalBackend
     backend = get_file_backend(source, backend_args=backend_args)
@@ -96,48 +99,54 @@ def _local_or_buffer(source: str, backend_args: Optional[dict]):
 def load_checkpoint_file(source: str,
                          map_location: Union[str, Callable, None] = 'cpu',
                          backend_args: Optional[dict] = None):
-    """Read the checkpoint ``source`` (a path, an ``http(s)://`` URL, or a
-    URI of any MMEngine fileio backend) safely; return what it holds
-    (tensors and plain containers; NumPy data validated)."""
+    """Read the checkpoint ``source`` (a path, an ``http(s)://`` or
+    ``file://`` URL, or a URI of any MMEngine fileio backend) safely;
+    return what it holds: tensors, plain containers and numbers, NumPy
+    arrays of plain numbers and ``HistoryBuffer`` objects, each proven so
+    (see :mod:`.plain_data`)."""
     source = str(source)
     where = source
     try:
         file = _local_or_buffer(source, backend_args)
         if isinstance(file, str) and file != source:
-            where = f'{source} (cached as {file})'
-        return safe_torch_load(file, map_location=map_location)
-    except UnsafeNumpyData as exc:
+            how = 'the file' if is_file_url(source) else 'cached as'
+            where = f'{source} ({how} {file})'
+        return safe_torch_load(file, where, map_location=map_location)
+    except UnsafeDataError as exc:
         raise UnsafeCheckpointError(
             f"Refusing to load checkpoint '{where}': {exc}. "
             f'{_DO_NOT_BYPASS}') from None
     except pickle.UnpicklingError as exc:
         refused = _refused_global(str(exc))
         if refused is None:
-            raise CheckpointReadError(_read_error(where, exc)) from exc
+            raise CheckpointReadError(_read_error(where, exc)) from None
         raise UnsafeCheckpointError(
             f"Refusing to load checkpoint '{where}': it asks the "
-            f'unpickler for `{refused}`, which safe loading does not '
-            f'build. {_DO_NOT_BYPASS} (PyTorch: {_torch_detail(str(exc))})'
-        ) from None
-    except (EOFError, KeyError, RuntimeError) as exc:
-        # torch.load raises these for truncated or foreign files (EOF in a
-        # legacy file, a zip without its central directory, a bad magic
-        # number). Other RuntimeErrors (e.g. map_location) pass unchanged.
-        if isinstance(exc, RuntimeError) and not _looks_unreadable(exc):
-            raise
-        raise CheckpointReadError(_read_error(where, exc)) from exc
+            f'unpickler for `{_bounded(refused)}`, which safe loading does '
+            f'not build. {_DO_NOT_BYPASS} (PyTorch: '
+            f'{_bounded(_torch_detail(str(exc)))})') from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError,
+            CheckpointDownloadError):
+        raise  # they name the file or URL and say what went wrong
+    except RuntimeError as exc:
+        if 'Attempting to deserialize object on' in str(exc):
+            raise  # a map_location the machine cannot honour, not the file
+        raise CheckpointReadError(_read_error(where, exc)) from None
+    except Exception as exc:
+        # Whatever a malformed file makes torch.load, zipfile or
+        # pickletools raise (OverflowError, ValueError, TypeError,
+        # AttributeError, BadZipFile, ...): a named read error.
+        raise CheckpointReadError(_read_error(where, exc)) from None
 
 
-def _looks_unreadable(exc: RuntimeError) -> bool:
-    text = str(exc)
-    return any(s in text for s in ('PytorchStreamReader', 'unexpected EOF',
-                                   'corrupted', 'Invalid magic number',
-                                   'invalid load key'))
+def _bounded(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + '...'
 
 
 def _read_error(where: str, exc: BaseException) -> str:
-    detail = str(exc).strip() or type(exc).__name__
+    detail = _bounded(_torch_detail(str(exc))) or type(exc).__name__
     return (f"Cannot read checkpoint '{where}': the file is truncated, "
-            'corrupt or not a PyTorch checkpoint. A run killed while saving '
-            'leaves such a file; resume from the previous checkpoint '
-            f'instead. ({type(exc).__name__}: {detail})')
+            'corrupt (a record fails its CRC check) or not a PyTorch '
+            'checkpoint. A run killed while saving leaves such a file; '
+            'resume from the previous checkpoint instead. '
+            f'({type(exc).__name__}: {detail})')

@@ -16,8 +16,8 @@ from tempfile import TemporaryDirectory
 
 import torch
 
-from .checkpoint_loading import load_checkpoint_file
-from .downloads import cached_download
+from .checkpoint_loading import CheckpointReadError, load_checkpoint_file
+from .downloads import CachedCheckpointReadError, cached_download
 
 
 def load_from_local(filename, map_location=None):
@@ -26,15 +26,32 @@ def load_from_local(filename, map_location=None):
 
 def load_from_http(filename, map_location=None, model_dir=None,
                    progress=False):
-    """Download once into torch.hub's cache (local rank 0 first, as
-    MMEngine does), then read the cached file safely."""
+    """Download once into the URL's own cache folder (local rank 0 first,
+    as MMEngine does; see :mod:`.downloads`), then read the cached file
+    safely."""
     from mmengine.dist import get_dist_info
     rank, world_size = get_dist_info()
     if rank == 0:
         cached_download(filename, model_dir, progress)
     if world_size > 1:
         torch.distributed.barrier()
-    return load_checkpoint_file(filename, map_location)
+    cached = cached_download(filename, model_dir, progress)  # a cache hit
+    try:
+        # The URL as the source, so that errors name it; the reader finds
+        # the same cached file (the default cache only).
+        return load_checkpoint_file(filename if model_dir is None else cached,
+                                    map_location)
+    except CheckpointReadError as exc:
+        # Not "a run killed while saving": the download was complete and
+        # verified, so the server sent something else or the copy changed.
+        cause = exc.__cause__ or exc.__context__ or exc
+        raise CachedCheckpointReadError(
+            f"Cannot read the checkpoint downloaded from '{filename}' "
+            f"(cached as '{cached}'): the download was complete, but the "
+            'file is not a readable PyTorch checkpoint: the server may have '
+            'sent another kind of file (an error page), or the cached copy '
+            f'has changed since. Delete {cached} to download it again. '
+            f'({type(cause).__name__}: {cause})', filename, cached) from exc
 
 
 def load_from_backend(filename, map_location=None):

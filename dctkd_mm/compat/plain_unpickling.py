@@ -8,9 +8,11 @@ calls whatever global the file names (``os.system`` ...). Here
 names :func:`~.numpy_unpickling.unpickler_stand_ins` covers (mapped to the
 stand-ins, which only record what the file asks for) or ``_codecs.encode``
 as protocol 2 writes ``bytes`` (only to latin-1); every other global is
-refused before it is called, naming the file and the global. After
-loading, :func:`~.numpy_unpickling.restore_numpy` checks every recorded
-array (plain number dtype, exact data size) and builds it.
+refused before it is called, naming the file and the global. Before
+loading, the opcode stream is scanned for deep nesting
+(:mod:`.pickle_nesting`); after, :func:`~.plain_data.to_plain_data`
+proves the result plain and builds every recorded array (plain number
+dtype, exact data size).
 
 Checkpoints do not come here: they go through ``load_checkpoint_file``
 (``torch.load(weights_only=True)`` with the same stand-ins).
@@ -19,8 +21,10 @@ import io
 import pickle
 from typing import Any, Callable, Dict
 
-from .numpy_unpickling import (UnsafeNumpyData, restore_numpy,
-                               unpickler_stand_ins)
+from .describe import describe
+from .numpy_unpickling import UnsafeDataError, unpickler_stand_ins
+from .pickle_nesting import check_pickle_bytes
+from .plain_data import MAX_NESTING, to_plain_data
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -34,7 +38,7 @@ def _latin1_bytes(text=None, encoding=None) -> bytes:
     lookup can import modules)."""
     if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
         raise UnsafePickleError(
-            f'_codecs.encode({text!r:.60}, {encoding!r}): only '
+            f'_codecs.encode({describe(text)}, {describe(encoding)}): only '
             "_codecs.encode(str, 'latin1') (protocol 2 bytes) is allowed")
     return text.encode('latin1')
 
@@ -65,7 +69,7 @@ class PlainUnpickler(pickle.Unpickler):
         if key in self._allowed:
             return self._allowed[key]
         raise UnsafePickleError(
-            f'refused to load the global {key}; this file '
+            f'refused to load the global {describe(key)}; this file '
             'may only hold plain containers (dict, list, tuple, str, bytes, '
             'numbers) and NumPy arrays of plain numbers. A genuine data '
             'file never names it: the file was tampered with or is not '
@@ -82,17 +86,19 @@ def load_plain_pickle(data: bytes, source: str,
     Raises :class:`UnsafePickleError` naming ``source`` for a refused
     global, non-plain NumPy data or an unreadable pickle."""
     try:
+        check_pickle_bytes(data, source, MAX_NESTING)
         obj = PlainUnpickler(io.BytesIO(data), encoding=encoding).load()
-        return restore_numpy(obj)
-    except (UnsafePickleError, UnsafeNumpyData) as exc:
-        raise UnsafePickleError(f'{source}: {exc}') from exc
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
-            AttributeError, IndexError, KeyError) as exc:
-        # A malformed opcode stream; the stand-ins raise TypeError for
-        # calls with the wrong arguments.
+        return to_plain_data(obj)
+    except (UnsafePickleError, UnsafeDataError) as exc:
+        raise UnsafePickleError(f'{source}: {exc}') from None
+    except Exception as exc:
+        # A malformed opcode stream (pickle.UnpicklingError, EOFError,
+        # ValueError, ...); the stand-ins raise TypeError for calls with
+        # the wrong arguments.
+        detail = str(exc)
         raise UnsafePickleError(
             f'{source}: not a readable plain-data pickle '
-            f'({type(exc).__name__}: {exc})') from exc
+            f'({type(exc).__name__}: {detail[:200]})') from None
 
 
 __all__ = [

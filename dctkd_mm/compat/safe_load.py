@@ -1,57 +1,46 @@
 """The one allowlist for reading checkpoints with PyTorch's safe unpickler,
-applied only while dctkd_mm reads a checkpoint.
+visible only to the thread that is reading one of our checkpoints.
 
 ``torch.load(weights_only=True)`` builds tensors and plain containers and
 refuses every other global. Checkpoints written by MMEngine runners also
 hold the message hub's ``HistoryBuffer`` (with NumPy arrays inside) and,
-in older files, NumPy scalars. :func:`checkpoint_unpickling` admits
-exactly those, inside a ``torch.serialization.safe_globals`` context, so
-the process-wide list (``torch.serialization.get_safe_globals()``) and
-every other ``torch.load`` in the user's process stay as PyTorch ships
-them. NumPy data never reaches NumPy's own reconstruction functions: see
-:mod:`.numpy_unpickling`.
+in older files, NumPy scalars. For those the unpickler gets stand-ins that
+only record what the file asks for (:mod:`.numpy_unpickling`,
+:mod:`.history_buffer_unpickling`); :func:`~.plain_data.to_plain_data`
+then proves the result plain and builds the real values.
+
+PyTorch keeps one process-wide allowlist, and its ``safe_globals``
+context edits it: while one thread loads, every other thread's plain
+``torch.load(weights_only=True)`` would admit the same extra names. So the
+stand-ins are not added there: :func:`checkpoint_unpickling` wraps
+PyTorch's ``_get_user_allowed_globals`` once (torch 2.x looks it up by
+name on every global it resolves) so that it adds them only in the thread
+inside the context. ``torch.serialization.get_safe_globals()`` never
+changes.
 """
-import importlib
-import pickle
+import threading
 from contextlib import contextmanager
-from typing import Callable, List, Tuple, Union
+from typing import Callable, Dict, List, Tuple, Union
 
 import torch
 
-from .numpy_unpickling import restore_numpy, unpickler_stand_ins
+from .checkpoint_integrity import verified_checkpoint
+from .history_buffer_unpickling import (HISTORY_BUFFER_NAME,
+                                        PendingHistoryBuffer,
+                                        history_buffer_getattr)
+from .numpy_unpickling import unpickler_stand_ins
+from .plain_data import to_plain_data
 
-#: HistoryBuffer's built-in statistics (more may be registered at run time).
-_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
-
-
-def history_buffer_getattr(owner, name: str):
-    """The one ``getattr`` MMEngine checkpoints need.
-
-    ``HistoryBuffer`` pickles its statistics methods as
-    ``getattr(HistoryBuffer, 'mean')``. A general ``getattr`` would let a
-    crafted file walk to ``__globals__`` and ``eval``, so checkpoints get
-    this one, which resolves only statistics methods of ``HistoryBuffer``.
-    """
-    from mmengine.logging import HistoryBuffer
-    if (owner is HistoryBuffer and isinstance(name, str)
-            and (name in _HISTORY_BUFFER_STATISTICS
-                 or name in HistoryBuffer._statistics_methods)):
-        return getattr(owner, name)
-    raise pickle.UnpicklingError(
-        f'checkpoint asks for getattr({owner!r}, {name!r}); safe loading '
-        'allows only statistics methods of mmengine HistoryBuffer')
-
-
-def _resolve(dotted: str):
-    module, _, name = dotted.rpartition('.')
-    return getattr(importlib.import_module(module), name)
+_thread = threading.local()
+_install_lock = threading.Lock()
+_installed = False
 
 
 def checkpoint_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
-    """The ``safe_globals`` entries for MMEngine / MMPretrain / MMRazor
-    checkpoints (never to be added process-wide)."""
+    """The ``(stand-in, pickled name)`` entries our checkpoints need beyond
+    PyTorch's defaults (never to be added process-wide)."""
     entries: List[Union[Callable, Tuple[Callable, str]]] = [
-        _resolve('mmengine.logging.history_buffer.HistoryBuffer')
+        (PendingHistoryBuffer, HISTORY_BUFFER_NAME)
     ]
     for builtins_module in ('builtins', '__builtin__'):
         entries.append((history_buffer_getattr, builtins_module + '.getattr'))
@@ -59,28 +48,44 @@ def checkpoint_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     return entries
 
 
+def _install_thread_scoped_allowlist() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from torch import _weights_only_unpickler as unpickler
+        torch_user_globals = unpickler._get_user_allowed_globals
+
+        def user_allowed_globals() -> Dict[str, Callable]:
+            allowed = torch_user_globals()  # a new dict on every call
+            allowed.update(getattr(_thread, 'extra', None) or {})
+            return allowed
+
+        unpickler._get_user_allowed_globals = user_allowed_globals
+        _installed = True
+
+
 @contextmanager
 def checkpoint_unpickling():
-    """Admit :func:`checkpoint_safe_globals` for the ``torch.load`` calls in
-    this block (of this thread's loads; PyTorch keeps one list)."""
-    safe_globals = getattr(torch.serialization, 'safe_globals', None)
-    if safe_globals is None:  # torch < 2.5: its load is not restricted
+    """Admit :func:`checkpoint_safe_globals` for the ``torch.load`` calls
+    this thread makes inside the block, and for no other thread."""
+    _install_thread_scoped_allowlist()
+    outer = getattr(_thread, 'extra', None)
+    _thread.extra = {name: obj for obj, name in checkpoint_safe_globals()}
+    try:
         yield
-        return
-    # Only what is not there already: leaving the context removes what it
-    # added, and must not remove an entry the user added themselves.
-    present = set(torch.serialization.get_safe_globals())
-    with safe_globals(
-            [e for e in checkpoint_safe_globals() if e not in present]):
-        yield
+    finally:
+        _thread.extra = outer
 
 
-def safe_torch_load(file, map_location=None):
-    """``torch.load(file, weights_only=True)`` with the checkpoint
-    allowlist in context and NumPy data validated and rebuilt."""
+def safe_torch_load(file, source: str, map_location=None):
+    """``torch.load(file, weights_only=True)`` of a checkpoint whose zip
+    CRCs and pickle nesting are verified first, with the stand-ins in
+    context, and its result proven plain."""
+    buffer = verified_checkpoint(file, source)
     # weights_only is explicit so an environment forcing the unsafe default
     # (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD) cannot turn it off here.
     with checkpoint_unpickling():
-        loaded = torch.load(file, map_location=map_location,
+        loaded = torch.load(buffer, map_location=map_location,
                             weights_only=True)
-    return restore_numpy(loaded)
+    return to_plain_data(loaded)

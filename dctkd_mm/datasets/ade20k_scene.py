@@ -4,8 +4,8 @@ from mmengine.fileio import join_path
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, read_lines, require_dir,
-                               split_fields, where)
+from .annotation_files import (ImageIndex, ListedOnce, read_lines,
+                               require_dir, split_fields, where)
 
 SCENE_FILE = 'sceneCategories.txt'
 SPLITS = {
@@ -23,19 +23,15 @@ SceneEntry = Tuple[int, str, str]  # (line number, image name, category)
 def read_scene_categories(path: str) -> List[SceneEntry]:
     """Every ``(line number, image name, category)`` of
     ``sceneCategories.txt``, train and val images alike."""
-    entries, seen = [], {}
+    entries, seen = [], ListedOnce('ADE20KScene', path, 'image')
     for number, line in read_lines(path, 'ADE20KScene', LAYOUT):
         name, category = split_fields(line, 2, path, number, 'ADE20KScene',
                                       LINE_FORMAT)
         if not name.startswith(tuple(p for p, _ in SPLITS.values())):
             raise ValueError(f'ADE20KScene: malformed line '
-                             f'{where(path, number)}: {line!r}; expected '
+                             f'{where(path, number)}: {line[:80]!r}; expected '
                              f'"{LINE_FORMAT}".')
-        if name in seen:
-            raise ValueError(f'ADE20KScene: image {name!r} at '
-                             f'{where(path, number)} was already listed at '
-                             f'line {seen[name]}.')
-        seen[name] = number
+        seen.add(name, number)
         entries.append((number, name, category))
     return entries
 
@@ -103,7 +99,7 @@ class ADE20KScene(BaseDataset):
             if category not in class_to_idx:
                 # Only if the file changed since __init__ read the classes.
                 raise ValueError(
-                    f'ADE20KScene: category {category!r} at '
+                    f'ADE20KScene: category {category[:80]!r} at '
                     f'{where(self.ann_file, number)} is not in the class '
                     f'list read when the dataset was built.')
             img_path = images.path(f'{name}.jpg', self.ann_file, number)

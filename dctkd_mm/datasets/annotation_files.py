@@ -5,9 +5,13 @@ Every error names the dataset, the file and, where there is one, the
 1-based line, so a bad download is found without a debugger; a missing file
 also says what the layout should be and points at ``docs/datasets.md``.
 Nothing here skips a bad line: the datasets' sizes are part of the paper's
-protocol, and a silently shorter split would change the numbers.
+protocol, and a silently shorter split would change the numbers. The
+checks every dataset shares live here once: a listed image path must stay
+inside its root and be listed once (:class:`ImageIndex`), a name once
+(:class:`ListedOnce`).
 """
 import os
+import re
 from typing import Dict, List, Optional, Set, Tuple
 
 from mmengine.fileio import LocalBackend, get_file_backend
@@ -15,6 +19,7 @@ from mmengine.fileio import LocalBackend, get_file_backend
 DOCS = 'docs/datasets.md'
 
 NumberedLines = List[Tuple[int, str]]  # (1-based line number, text)
+_DRIVE = re.compile(r'[A-Za-z]:')  # 'C:', absolute on Windows
 
 
 def require_dir(path: str, dataset: str, expected: str) -> None:
@@ -64,7 +69,7 @@ def split_fields(line: str, num_fields: int, path: str, line_number: int,
     if len(fields) != num_fields:
         raise ValueError(
             f'{dataset}: malformed line {where(path, line_number)}: '
-            f'{line!r}; expected "{line_format}".')
+            f'{line[:80]!r}; expected "{line_format}".')
     return fields
 
 
@@ -76,13 +81,85 @@ def parse_label(text: str, num_classes: int, path: str, line_number: int,
     except ValueError:
         raise ValueError(
             f'{dataset}: malformed line {where(path, line_number)}: class '
-            f'index {text!r} is not an integer.') from None
+            f'index {text[:80]!r} is not an integer.') from None
     if not 0 <= label < num_classes:
         raise ValueError(
             f'{dataset}: class index {label} at {where(path, line_number)} '
             f'is not in the class list ({num_classes} classes read from '
             f"'{class_file}').")
     return label
+
+
+def path_problem(path: str) -> Optional[str]:
+    """Why the listed relative ``path`` is not a plain path inside the
+    directory it is relative to, or None.
+
+    The check is on the text: ``..`` or ``.`` components, empty ones
+    (``a//b``, a trailing ``/``) and absolute paths are refused, so a line
+    can neither leave the data root nor name an image listed elsewhere
+    under another spelling (duplicates are found by comparing text).
+    Backslashes count as separators here, as on Windows. Symbolic links
+    under the root are followed: the root itself is often one
+    (docs/datasets.md).
+    """
+    # The common case in a few substring tests (Places365's train list
+    # has 1.8M lines): no '/.', '//', backslash, ':' second, or leading
+    # '.' or '/' or trailing '/'.
+    if not ('/.' in path or '//' in path or '\\' in path
+            or path[1:2] == ':' or path[:1] in './' or path[-1:] == '/'):
+        return None
+    if path.startswith(('/', '\\')) or _DRIVE.match(path):
+        return 'is absolute'
+    parts = path.replace('\\', '/').split('/')
+    if '..' in parts:
+        return "has a '..' component (it would leave the data root)"
+    if '.' in parts or '' in parts:
+        return "has an empty or '.' component (not a normalised path)"
+    return None
+
+
+def check_path(path: str, ann_file: str, line_number: int, dataset: str,
+               root: str) -> str:
+    """``path`` if :func:`path_problem` finds nothing, else ValueError
+    naming ``file:line``."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise ValueError(
+            f'{dataset}: image path {path[:80]!r} at '
+            f'{where(ann_file, line_number)} {problem}; expected a relative '
+            f"path under '{root}' without '..', '.' or empty components.")
+    return path
+
+
+def already_listed(dataset: str, what: str, key: str, path: str,
+                   line_number: int, first: int) -> ValueError:
+    """The error for ``key`` listed again at ``path:line_number``."""
+    return ValueError(
+        f'{dataset}: {what} {key[:80]!r} at {where(path, line_number)} was '
+        f'already listed at line {first}; expected each {what} once.')
+
+
+class ListedOnce:
+    """Refuses a key (image, class name) listed twice in one file, naming
+    both lines: a repeated image is trained twice per epoch and counted
+    twice by the metrics, a repeated class name makes two labels of one
+    class.
+
+    Args:
+        dataset (str): Dataset name for error messages.
+        path (str): The file being read.
+        what (str): What a key is, e.g. ``'image'``.
+    """
+
+    def __init__(self, dataset: str, path: str, what: str) -> None:
+        self.dataset, self.path, self.what = dataset, path, what
+        self._first: Dict[str, int] = {}  # key -> line where first listed
+
+    def add(self, key: str, line_number: int) -> None:
+        first = self._first.setdefault(key, line_number)
+        if first != line_number:
+            raise already_listed(self.dataset, self.what, key, self.path,
+                                 line_number, first)
 
 
 class ImageIndex:
@@ -94,7 +171,9 @@ class ImageIndex:
     directory and keeps the check cheap enough to run at every start.
     Paths are joined with one backend built up front, since
     ``mmengine.fileio.join_path`` infers a backend on every call (seconds
-    over 1.8M lines).
+    over 1.8M lines). Every path is checked with :func:`check_path`, and
+    an image listed twice is refused (:func:`already_listed`); one index
+    serves one annotation file.
 
     Args:
         dataset (str): Dataset name for error messages.
@@ -108,8 +187,10 @@ class ImageIndex:
         self.root = root
         self.check = check
         self._backend = get_file_backend(root, enable_singleton=True)
-        # relative directory -> (full directory, its file names or None)
-        self._dirs: Dict[str, Tuple[str, Optional[Set[str]]]] = {}
+        # relative directory -> (full directory, its file names or None,
+        # {name: line where listed}). One annotation file per index.
+        self._dirs: Dict[str, Tuple[str, Optional[Set[str]],
+                                    Dict[str, int]]] = {}
 
     def _list_files(self, directory: str) -> Set[str]:
         if not self._backend.isdir(directory):
@@ -125,16 +206,28 @@ class ImageIndex:
 
     def path(self, relative_path: str, ann_file: str,
              line_number: int) -> str:
-        """The full path of ``relative_path``; raises FileNotFoundError
-        naming the image and the annotation line if checking and it is
-        absent."""
+        """The full path of ``relative_path``; raises ValueError naming the
+        annotation line for a path :func:`check_path` refuses or one
+        already listed, FileNotFoundError naming the image and the line if
+        checking and it is absent."""
+        if path_problem(relative_path) is not None:
+            check_path(relative_path, ann_file, line_number, self.dataset,
+                       self.root)
         directory, _, name = relative_path.rpartition('/')
         if directory not in self._dirs:
             full_dir = (self._backend.join_path(self.root, directory)
                         if directory else self.root)
             self._dirs[directory] = (
-                full_dir, self._list_files(full_dir) if self.check else None)
-        full_dir, names = self._dirs[directory]
+                full_dir, self._list_files(full_dir) if self.check else None,
+                {})
+        full_dir, names, listed = self._dirs[directory]
+        # Keyed per directory: small dicts, short keys (1.8M lines for
+        # Places365's train list). Paths are normalised (check_path), so
+        # equal text is the same image.
+        first = listed.setdefault(name, line_number)
+        if first != line_number:
+            raise already_listed(self.dataset, 'image', relative_path,
+                                 ann_file, line_number, first)
         img_path = self._backend.join_path(full_dir, name)
         if names is not None and name not in names:
             raise FileNotFoundError(

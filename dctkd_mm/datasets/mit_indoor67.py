@@ -4,8 +4,8 @@ from mmengine.fileio import get_file_backend, join_path
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, read_lines, require_dir,
-                               require_file, where)
+from .annotation_files import (ImageIndex, check_path, read_lines,
+                               require_dir, require_file, where)
 
 IMAGE_DIR = 'Images'
 SPLITS = {'train': 'TrainImages.txt', 'test': 'TestImages.txt'}
@@ -27,6 +27,9 @@ def split_file_classes(data_root: str) -> dict:
         if not backend.isfile(path):
             continue
         for number, line in read_lines(path, 'MITIndoor67', LAYOUT):
+            # Before the class is taken from it: '../x' must not name one.
+            check_path(line, path, number, 'MITIndoor67',
+                       join_path(data_root, IMAGE_DIR))
             name, sep, _ = line.partition('/')
             if sep and name:  # malformed lines are reported when loading
                 first_seen.setdefault(name, where(path, number))
@@ -103,7 +106,7 @@ class MITIndoor67(BaseDataset):
         for name, seen_at in listed.items():
             if name not in dirs:
                 raise ValueError(
-                    f'MITIndoor67: class {name!r} at {seen_at} has no '
+                    f'MITIndoor67: class {name[:80]!r} at {seen_at} has no '
                     f"directory '{join_path(image_root, name)}'. Expected "
                     f'{LAYOUT}. See docs/datasets.md.')
         strays = sorted(dirs - set(listed))
@@ -126,10 +129,10 @@ class MITIndoor67(BaseDataset):
             if not class_name or not file_name:
                 raise ValueError(f'MITIndoor67: malformed line '
                                  f'{where(self.ann_file, number)}: '
-                                 f'{line!r}; expected "{LINE_FORMAT}".')
+                                 f'{line[:80]!r}; expected "{LINE_FORMAT}".')
             if class_name not in class_to_idx:
                 raise ValueError(
-                    f'MITIndoor67: class {class_name!r} at '
+                    f'MITIndoor67: class {class_name[:80]!r} at '
                     f'{where(self.ann_file, number)} is not in the class '
                     f"list (the directories of '{self.img_prefix}').")
             img_path = images.path(line, self.ann_file, number)

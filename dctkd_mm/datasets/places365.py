@@ -4,8 +4,8 @@ from mmengine.fileio import get_file_backend, join_path
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, parse_label, read_lines,
-                               require_dir, split_fields, where)
+from .annotation_files import (ImageIndex, ListedOnce, parse_label,
+                               read_lines, require_dir, split_fields, where)
 
 CATEGORY_FILE = 'categories_places365.txt'
 SPLITS = {
@@ -30,26 +30,28 @@ def read_places365_categories(path: str) -> Tuple[str, ...]:
     ``apartment_building/outdoor``: the leading one-letter directory is
     dropped, as the Places365 authors' demo does
     (``run_placesCNN_basic.py``, ``line.split(' ')[0][3:]``). The indices
-    must be exactly ``0..N-1``, each once.
+    must be exactly ``0..N-1``, each once, and each name once.
     """
     fmt = '/<letter>/<class>[/<subclass>] <index>'
     lines = read_lines(path, 'Places365', LAYOUT)
-    names = {}
+    names, seen = {}, ListedOnce('Places365', path, 'class name')
     for number, line in lines:
         category, index = split_fields(line, 2, path, number, 'Places365',
                                        fmt)
         parts = category.strip('/').split('/')
         if not category.startswith('/') or len(parts) < 2 or '' in parts:
             raise ValueError(f'Places365: malformed line '
-                             f'{where(path, number)}: {line!r}; expected '
+                             f'{where(path, number)}: {line[:80]!r}; expected '
                              f'"{fmt}".')
         label = parse_label(index, len(lines), path, number, 'Places365',
                             path)
         if label in names:
             raise ValueError(f'Places365: class index {label} at '
                              f'{where(path, number)} was already given to '
-                             f'{names[label]!r}.')
+                             f'{names[label][:80]!r}.')
         names[label] = '/'.join(parts[1:])
+        # '/a/airfield' and '/b/airfield' would be two labels of one name.
+        seen.add(names[label], number)
     return tuple(names[i] for i in range(len(lines)))
 
 

@@ -74,8 +74,11 @@ class SafeCIFARReading:
             'labels' in entry else 'fine_labels'
         if not isinstance(entry, dict) or 'data' not in entry or \
                 label_key not in entry:
-            keys = sorted(map(str, entry)) if isinstance(entry, dict) else \
-                type(entry).__name__
+            # Keys are file data: bounded, and never str() of a container
+            # (a deep one would recurse).
+            keys = [f'{k[:40]!r}' if isinstance(k, str) else type(k).__name__
+                    for k in list(entry)[:10]] if isinstance(entry, dict) \
+                else type(entry).__name__
             raise CIFARFormatError(
                 f'{path}: a CIFAR batch is a dict with "data" and "labels" '
                 f'(CIFAR-100: "fine_labels"); found {keys}')
@@ -86,13 +89,34 @@ class SafeCIFARReading:
                 f'{path}: "data" must be a uint8 array of shape (N, '
                 f'{IMAGE_SIZE}), found {type(data).__name__} '
                 f'{getattr(data, "dtype", "")} {getattr(data, "shape", "")}')
-        if not (isinstance(labels, list) and len(labels) == len(data)
-                and all(isinstance(x, int) for x in labels)):
+        if not (isinstance(labels, list) and len(labels) == len(data)):
             raise CIFARFormatError(
                 f'{path}: "{label_key}" must be a list of {len(data)} ints '
                 f'(one per image), found {type(labels).__name__} of '
                 f'length {len(labels) if hasattr(labels, "__len__") else "?"}')
+        self._check_labels(labels, path, label_key)
         return data, labels
+
+    def _check_labels(self, labels: list, path: str, label_key: str) -> None:
+        """Every label an exact ``int`` in ``[0, num_classes)``, before any
+        reaches NumPy or the loss: ``True`` is an ``int`` to ``isinstance``,
+        ``-100`` is the loss's ignore index (trained silently), ``10``
+        fails iterations later naming no file, and ``2**70`` overflows
+        ``np.array``."""
+        num_classes = len(type(self).METAINFO['classes'])
+        for index, label in enumerate(labels):
+            if type(label) is not int:
+                raise CIFARFormatError(
+                    f'{path}: "{label_key}"[{index}] is a '
+                    f'{type(label).__name__}; expected an int class index '
+                    f'in [0, {num_classes}).')
+            if not 0 <= label < num_classes:
+                shown = (str(label) if abs(label) < 10**12 else
+                         f'an int of {label.bit_length()} bits')
+                raise CIFARFormatError(
+                    f'{path}: "{label_key}"[{index}] is {shown}; expected '
+                    f'a class index in [0, {num_classes}) '
+                    f'({type(self).__name__} has {num_classes} classes).')
 
     def load_data_list(self) -> List[dict]:
         """Images (HWC uint8) and labels, as MMPretrain's ``CIFAR10``."""

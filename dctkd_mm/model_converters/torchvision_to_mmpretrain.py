@@ -16,6 +16,7 @@ import torch
 
 from dctkd_mm.compat import load_checkpoint_file
 from .checkpoint_formats import unwrap_checkpoint
+from .output_files import refuse_overwriting_inputs, save_atomically
 from .torchvision_layouts import detect_architecture, to_mmpretrain
 
 _BN_STATS = ('running_mean', 'running_var')
@@ -97,9 +98,12 @@ def convert_state_dict(obj, source: str = '<checkpoint>'):
     return converted, info
 
 
-def convert_checkpoint(src: str, dst: str) -> Conversion:
+def convert_checkpoint(src: str, dst: str, force: bool = False) -> Conversion:
     """Read ``src`` safely, convert it and save an MMEngine-style checkpoint
-    ``{'state_dict': ..., 'meta': ...}`` at ``dst``."""
+    ``{'state_dict': ..., 'meta': ...}`` at ``dst``. ``dst`` may be ``src``
+    only with ``force`` (:class:`~.output_files.OverwriteInputError`
+    otherwise, before anything is read)."""
+    refuse_overwriting_inputs([dst], [src], force)
     obj = load_checkpoint_file(src, map_location='cpu')
     converted, info = convert_state_dict(obj, source=src)
     info.dst = dst
@@ -108,5 +112,5 @@ def convert_checkpoint(src: str, dst: str) -> Conversion:
                 num_classes=info.num_classes)
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=converted, meta=meta), dst)
+    save_atomically(dict(state_dict=converted, meta=meta), dst)
     return info

@@ -170,14 +170,21 @@ def test_nan_input_stops_a_flagship_train_step(distill_config):
 # --- images -----------------------------------------------------------------
 
 
-def _dataset_with(tmp_path, tiny_data, damage):
-    """The tiny Places365 train split through the flagship's train
-    pipeline, with the first image damaged by ``damage(bytes)``."""
+def _dataset_with(tmp_path, tiny_data, damage, split='train',
+                  backend='pillow'):
+    """The tiny Places365 ``split`` through the flagship's pipeline for it,
+    its image loading set to ``backend``, with the first image replaced by
+    ``damage(bytes)``."""
     root = tmp_path / 'data'
     shutil.copytree(tiny_data, root)
     cfg = Config.fromfile(utils.FLAGSHIP_CONFIG)
-    dataset = DATASETS.build(
-        dict(cfg.train_dataloader.dataset, data_root=str(root)))
+    dataset_cfg = cfg[f'{split}_dataloader'].dataset
+    load = dataset_cfg.pipeline[0]
+    assert load == dict(type='CheckedLoadImageFromFile',
+                        imdecode_backend='pillow')
+    if backend != 'pillow':
+        load.imdecode_backend = backend
+    dataset = DATASETS.build(dict(dataset_cfg, data_root=str(root)))
     path = dataset.get_data_info(0)['img_path']
     with open(path, 'rb') as f:
         data = f.read()
@@ -214,3 +221,75 @@ def test_truncated_png_names_the_file(tmp_path):
     with pytest.raises(CorruptImageError) as info:
         CheckedLoadImageFromFile()(dict(img_path=path))
     assert path in str(info.value) and 'IEND' in str(info.value)
+
+
+def _photo_jpeg(height, width, **save_args):
+    """A real JPEG, encoded by Pillow, of a smooth noisy gradient."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 // width, y * 255 // height, (x + y) % 256], -1)
+    noise = np.random.default_rng(0).normal(0, 20, image.shape)
+    pixels = np.clip(image + noise, 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, 'JPEG', quality=90, **save_args)
+    return out.getvalue()
+
+
+def _cut_with_end_marker(data):
+    """Half the file is lost; an end-of-image marker follows the cut, so
+    every segment header is intact."""
+    return data[:len(data) // 2] + b'\xff\xd9'
+
+
+def _middle_zeroed(data):
+    """4 KiB of the entropy-coded data zeroed (a bad disk block)."""
+    middle = len(data) // 2
+    return data[:middle - 2048] + bytes(4096) + data[middle + 2048:]
+
+
+@pytest.mark.parametrize('split, backend', [('train', 'pillow'),
+                                            ('val', 'cv2')])
+@pytest.mark.parametrize('damage, size, message', [
+    (_cut_with_end_marker, (64, 80), 'premature end of data segment'),
+    (_middle_zeroed, (256, 320), 'extraneous bytes before marker 0xd9'),
+], ids=['half_plus_eoi', 'middle_zeroed'])
+def test_jpeg_with_damaged_data_names_the_file(tmp_path, tiny_data, damage,
+                                               size, message, split,
+                                               backend):
+    """Issue 17 F11: both files have every marker in place, so libjpeg only
+    warns and returns grey rows (OpenCV prints the warning, Pillow drops
+    it). Through the flagship's train pipeline (the config's Pillow
+    decoder) and its test pipeline with MMCV's default OpenCV decoder."""
+    data = _photo_jpeg(*size)
+    dataset, path = _dataset_with(tmp_path, tiny_data,
+                                  lambda _: damage(data), split, backend)
+    dataset[1]  # the others still load
+    with pytest.raises(CorruptImageError) as info:
+        dataset[0]
+    assert path in str(info.value)
+    assert 'Corrupt or truncated image file' in str(info.value)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize('backend', ['pillow', 'cv2'])
+@pytest.mark.parametrize('variant', ['baseline', 'progressive', 'trailer'])
+def test_genuine_jpeg_variants_load_unchanged(tmp_path, tiny_data, variant,
+                                              backend):
+    """Progressive JPEGs, and bytes after the end-of-image marker (camera
+    and editor trailers; libjpeg never reads them), are not damage: they
+    load through the flagship's test pipeline, pixels equal to MMCV's own
+    decode."""
+    import mmcv
+    import numpy as np
+    data = _photo_jpeg(256, 320, progressive=variant == 'progressive')
+    if variant == 'trailer':
+        data += b'\x00\x00TRAILER written after the image\xff\xd9'
+    dataset, path = _dataset_with(tmp_path, tiny_data, lambda _: data,
+                                  'val', backend)
+    assert tuple(dataset[0]['inputs'].shape) == (3, 224, 224)
+    loaded = dataset.pipeline.transforms[0](dict(img_path=path))['img']
+    np.testing.assert_array_equal(
+        loaded, mmcv.imfrombytes(data, backend=backend))

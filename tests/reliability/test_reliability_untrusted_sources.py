@@ -20,6 +20,7 @@ from mmrazor.registry import MODELS
 
 from utils import runner_state_restored, subprocess_env
 from dctkd_mm.compat import UnsafeCheckpointError, load_checkpoint_file
+from dctkd_mm.compat.downloads import cache_path
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 HERE = osp.dirname(osp.abspath(__file__))
@@ -84,14 +85,20 @@ def hub_cache(tmp_path, monkeypatch):
     return cache
 
 
+def _plant(obj, url: str) -> None:
+    """Put ``obj`` where a download of ``url`` is cached (its own folder,
+    keyed by the URL), as if it had been served from there."""
+    os.makedirs(osp.dirname(cache_path(url)), exist_ok=True)
+    torch.save(obj, cache_path(url))
+
+
 @pytest.fixture
 def evil_url(hub_cache, tmp_path):
     """The MMPretrain ImageNet URL of the teacher configs, its cached file
     replaced by one that runs ``touch MARKER``."""
     url = _mmpretrain_in1k_url()
     marker = tmp_path / 'PWNED'
-    torch.save({'state_dict': {}, 'x': _RunsCommand(f'touch {marker}')},
-               str(hub_cache / osp.basename(url)))
+    _plant({'state_dict': {}, 'x': _RunsCommand(f'touch {marker}')}, url)
     yield url
     assert not marker.exists(), 'a checkpoint from a URL ran a command'
 
@@ -141,7 +148,7 @@ def test_imagenet_teacher_config_initialises_from_a_benign_url(hub_cache):
     torch.manual_seed(0)
     weights = {k: torch.randn(v.shape) if v.is_floating_point() else v
                for k, v in reference.items()}
-    torch.save(weights, str(hub_cache / osp.basename(TORCHVISION_RESNET50)))
+    _plant(weights, TORCHVISION_RESNET50)
     model = MODELS.build(cfg.model)
     model.init_weights()
     for key, value in model.backbone.state_dict().items():
@@ -150,8 +157,7 @@ def test_imagenet_teacher_config_initialises_from_a_benign_url(hub_cache):
 
 def test_benign_url_loads_directly(hub_cache):
     url = 'https://example.invalid/some/dir/benign.pth'
-    torch.save({'w': torch.arange(3), 'a': np.arange(2.)},
-               str(hub_cache / 'benign.pth'))
+    _plant({'w': torch.arange(3), 'a': np.arange(2.)}, url)
     loaded = load_checkpoint_file(url)
     assert torch.equal(loaded['w'], torch.arange(3))
     np.testing.assert_array_equal(loaded['a'], np.arange(2.))

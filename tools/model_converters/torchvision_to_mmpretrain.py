@@ -1,30 +1,12 @@
-"""Convert a torchvision-layout checkpoint to an MMPretrain one.
+"""Convert a torchvision-layout checkpoint to an MMPretrain one; see
+``dctkd_mm.model_converters.convert_cli``.
 
-    python tools/model_converters/torchvision_to_mmpretrain.py SRC DST
-
-SRC: CSAIL's Places365 ``resnet{18,50}_places365.pth.tar``, one of the
-authors' ``<ARCH>_<DATASET>_best.pth.tar``, or a torchvision ResNet-18/34/
-50/101/152 / MobileNetV2 state dict (format detected from the file).
+    python tools/model_converters/torchvision_to_mmpretrain.py \\
+        SRC DST [--force]
 """
-import argparse
 import sys
 
-from dctkd_mm.model_converters import convert_checkpoint
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='torchvision-layout checkpoint to read')
-    parser.add_argument('dst', help='MMPretrain checkpoint to write')
-    args = parser.parse_args(argv)
-    try:
-        info = convert_checkpoint(args.src, args.dst)
-    except (ValueError, OSError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    print(info.summary())
-    return 0
-
+from dctkd_mm.model_converters.convert_cli import main
 
 if __name__ == '__main__':
     sys.exit(main())

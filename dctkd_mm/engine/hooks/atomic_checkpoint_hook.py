@@ -35,6 +35,7 @@ from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
 from dctkd_mm.compat import load_checkpoint_file
+from dctkd_mm.compat.checkpoint_integrity import verified_checkpoint
 from ..runner.checkpoint_contents import (PARTIAL_ACCUMULATION_KEY,
                                           partial_accumulation,
                                           plain_message_hub,
@@ -52,19 +53,16 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def _readable(path: str) -> bool:
-    """Cheap check that ``path`` is a complete checkpoint: a zip whose
-    central directory is intact (written last), or a legacy file that
-    loads."""
+    """``path`` is a complete checkpoint: every zip record passes its CRC
+    check (the reader's own check, :func:`verified_checkpoint`), or a
+    legacy file loads."""
     if not osp.isfile(path) or osp.getsize(path) == 0:
         return False
-    if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                return any(n.endswith('data.pkl') for n in archive.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return False
     try:
-        load_checkpoint_file(path)
+        if zipfile.is_zipfile(path):
+            verified_checkpoint(path, path)
+        else:
+            load_checkpoint_file(path)
         return True
     except Exception:  # any failure means: not usable for resuming
         return False
