@@ -2,7 +2,8 @@
 the official ``cifar-10-batches-py`` layout, with a teacher checkpoint in
 MMClassification 0.x's published format. Every config is used as it is;
 the command-line overrides (``--cfg-options``) change only the data root,
-batch sizes, worker count, epochs and the teacher checkpoint path."""
+batch sizes, worker count, epochs and the teacher checkpoint path (and, in
+the resume tests, accumulation, checkpoint interval and seed)."""
 import glob
 import os.path as osp
 
@@ -10,12 +11,16 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.datasets import CIFAR10
+# The kill-during-save machinery of the reliability tests (a fixture).
+from test_reliability_checkpoint_hook import (  # noqa: F401
+    _Killed, killed_on_second_save)
 from utils import (CIFAR10_MD5_OFF, REPO_ROOT, build_model,
                    runner_state_restored, save_mmcls_checkpoint,
                    train_in_process, write_cifar10_tree)
 
 from dctkd_mm.apis import export_cli
 from dctkd_mm.compat import load_checkpoint_file
+from dctkd_mm.engine.runner import ResumeMismatchError
 from dctkd_mm.models.algorithms.frozen_teacher_distill import \
     load_teacher_checkpoint
 
@@ -181,3 +186,100 @@ def test_adaptive_module_checkpoint_resume_and_export(cifar_root,
     assert set(exported) == set(model.student.state_dict())
     assert out['dropped']['teacher'] == len(
         [k for k in second['state_dict'] if k.startswith('teacher.')])
+
+
+# --- exact resume of the CIFAR-10 configs (issue 17 F5/F8) -------------------
+
+
+def _accumulating(cifar_root: str, work_dir: str, keep: int) -> list:
+    """The student config on the tiny tree: 10 images in batches of 2
+    (5 iterations), gradients accumulated over 2 of them, a checkpoint
+    every 3 iterations (iter_3 falls between two optimizer steps) and at
+    the end, deterministic."""
+    return [osp.join(CIFAR_DIR, STUDENT)] + _overrides(
+        cifar_root, work_dir) + [
+        'train_dataloader.batch_size=2',
+        'optim_wrapper.accumulative_counts=2',
+        'default_hooks.checkpoint.by_epoch=False',
+        'default_hooks.checkpoint.interval=3',
+        f'default_hooks.checkpoint.max_keep_ckpts={keep}',
+        'randomness.seed=0', 'randomness.deterministic=True']
+
+
+@pytest.fixture(scope='module')
+def accumulation_run(cifar_root, tmp_path_factory):
+    """The uninterrupted run (its md5 checks off, as ``md5_off`` does)."""
+    work_dir = str(tmp_path_factory.mktemp('uninterrupted'))
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CIFAR10_MD5_OFF.items():
+            patch.setattr(CIFAR10, name, value)
+        train_in_process(_accumulating(cifar_root, work_dir, keep=-1))
+    return work_dir
+
+
+def _assert_same_training_state(path_a: str, path_b: str) -> None:
+    a, b = load_checkpoint_file(path_a), load_checkpoint_file(path_b)
+    assert a['meta']['iter'] == b['meta']['iter']
+    for key, value in a['state_dict'].items():
+        assert torch.equal(value, b['state_dict'][key]), key
+    for index, state in a['optimizer']['state'].items():
+        for name, value in state.items():
+            assert torch.equal(value, b['optimizer']['state'][index][name])
+
+
+@pytest.mark.slow
+def test_cifar10_resume_between_accumulation_steps_is_exact(
+        cifar_root, accumulation_run, tmp_path, md5_off):
+    """iter_3 holds one of two accumulated backward passes. With MMEngine's
+    CheckpointHook (the configs' hook before) those gradients were lost and
+    most weights of the resumed run differed; AtomicCheckpointHook saves
+    and restores them."""
+    work_dir = str(tmp_path / 'resumed')
+    train_in_process(
+        _accumulating(cifar_root, work_dir, keep=-1) +
+        ['--resume', osp.join(accumulation_run, 'iter_3.pth')])
+    _assert_same_training_state(osp.join(accumulation_run, 'iter_5.pth'),
+                                osp.join(work_dir, 'iter_5.pth'))
+
+
+@pytest.mark.slow
+def test_cifar10_kill_during_save_with_max_keep_one_resumes_exactly(
+        cifar_root, accumulation_run, tmp_path, md5_off,
+        killed_on_second_save):
+    """max_keep_ckpts=1, the process dies half-way through writing iter_5:
+    MMEngine's hook had already deleted iter_3, leaving nothing usable.
+    Here iter_3 survives, ``--resume`` (auto) continues from it, between
+    two accumulation steps, and ends where the uninterrupted run ended."""
+    work_dir = str(tmp_path / 'killed')
+    args = _accumulating(cifar_root, work_dir, keep=1)
+    with pytest.raises(_Killed):
+        train_in_process(args)
+    assert sorted(glob.glob(osp.join(work_dir, '*.pth'))) == [
+        osp.join(work_dir, 'iter_3.pth')]
+    train_in_process(args + ['--resume'])
+    _assert_same_training_state(osp.join(accumulation_run, 'iter_5.pth'),
+                                osp.join(work_dir, 'iter_5.pth'))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('change, setting', [
+    (['optim_wrapper.optimizer.lr=0.05'], 'optim_wrapper.optimizer.lr '),
+    (['--auto-scale-lr'], 'lr_scale '),
+    (['data_preprocessor.mean=[0,0,0]'], 'preprocessor_mean '),
+    (['data_preprocessor.std=[1,1,1]'], 'preprocessor_std '),
+], ids=['lr', 'auto-scale-lr', 'mean', 'std'])
+def test_cifar10_resume_with_other_lr_or_normalisation_is_refused(
+        cifar_root, accumulation_run, tmp_path, md5_off, change, setting):
+    """The saved optimizer state wins over a new lr (or an lr rescaled by
+    --auto-scale-lr), and the normalisation is not saved at all: each was
+    silently ignored or applied half-way; now refused by name."""
+    args = _accumulating(cifar_root, str(tmp_path / 'work'), keep=-1)
+    if change[0].startswith('--'):
+        args = args[:1] + change + args[1:]
+    else:
+        args += change
+    with pytest.raises(ResumeMismatchError) as info:
+        train_in_process(
+            args + ['--resume', osp.join(accumulation_run, 'iter_3.pth')])
+    assert setting in str(info.value), str(info.value)
+    assert 'load_from=CHECKPOINT' in str(info.value)

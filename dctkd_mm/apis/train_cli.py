@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 import dctkd_mm  # noqa: F401  (compat layer + registries)
 from dctkd_mm.compat import setup_cpu_distributed
-from .cli import add_common_args, set_work_dir
+from .cli import add_common_args, check_config_keys, set_work_dir
 from .cli import parse_args as parse_args_and_rank
 
 
@@ -83,6 +83,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    check_config_keys(cfg, args.config)
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -459,3 +459,21 @@ def test_auto_resume_fallback_skips_a_checkpoint_failing_its_crc(tmp_path):
     newest.write_bytes(raw)
     assert newest_readable_checkpoint(str(tmp_path)) == str(
         tmp_path / 'iter_1.pth')
+
+
+@pytest.mark.parametrize('stored', [
+    dict(max_length=5, log_history=[1.0], count_history=[1]),
+    dict(max_length=True, log_history=torch.ones(1),
+         count_history=torch.ones(1)),
+    dict(max_length=5, log_history=torch.ones(2, 2),
+         count_history=torch.ones(2)),
+], ids=['lists', 'bool-length', 'two-dims'])
+def test_our_stored_history_buffers_are_type_checked_before_numpy(stored):
+    """What our own checkpoints store for a HistoryBuffer is checked
+    before ``.numpy()`` / ``HistoryBuffer`` see it."""
+    from dctkd_mm.engine.runner.checkpoint_contents import (
+        HISTORY_BUFFER_TAG, restore_message_hub)
+    checkpoint = dict(message_hub=dict(
+        log_scalars={'train/loss': {HISTORY_BUFFER_TAG: stored}}))
+    with pytest.raises(ValueError, match="log_scalars\\['train/loss'\\]"):
+        restore_message_hub(checkpoint)

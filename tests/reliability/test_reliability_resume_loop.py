@@ -74,11 +74,13 @@ class ToyAccuracy(BaseMetric):
 def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
         resume_from=None, checkpoint=None, max_epochs=EPOCHS, batch=BATCH,
         num_samples=NUM_SAMPLES, accumulate=1, auto_resume=False, seed=1,
-        seed_in_config=False):
-    """Train the toy from scratch (or resume) and return the model."""
+        seed_in_config=False, sampler=None, dataset=None, lr=0.1):
+    """Train the toy from scratch (or resume) and return the model.
+    ``sampler`` (a config) and ``dataset`` replace the shuffling
+    DefaultSampler and the NoisyDataset of ``num_samples``."""
     loader = dict(
-        dataset=NoisyDataset(num_samples),
-        sampler=dict(type='DefaultSampler', shuffle=True),
+        dataset=dataset if dataset is not None else NoisyDataset(num_samples),
+        sampler=sampler or dict(type='DefaultSampler', shuffle=True),
         batch_size=batch,
         num_workers=0,
         collate_fn=dict(type='default_collate'))
@@ -93,7 +95,7 @@ def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
             val_cfg=dict() if validate else None,
             val_evaluator=[ToyAccuracy()] if validate else None,
             optim_wrapper=dict(
-                optimizer=dict(type='SGD', lr=0.1, momentum=0.9),
+                optimizer=dict(type='SGD', lr=lr, momentum=0.9),
                 accumulative_counts=accumulate),
             param_scheduler=dict(
                 type='MultiStepLR', by_epoch=True, milestones=[1]),
@@ -242,7 +244,9 @@ def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
                 collate_fn=dict(type='default_collate')),
             train_cfg=dict(
                 type='ExactResumeEpochBasedTrainLoop', max_epochs=2),
-            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            # The checkpoint's optimizer: another one is refused on resume.
+            optim_wrapper=dict(
+                optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
             randomness=dict(seed=1),
             load_from=str(tmp_path / 'iter_3.pth'),
             resume=True,

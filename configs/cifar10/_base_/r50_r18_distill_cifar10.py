@@ -1,7 +1,8 @@
 # ResNet-50 -> ResNet-18 on CIFAR-10 in MMPretrain's setting: its CIFAR10
 # dataset and pipeline (random crop 32 with padding 4, flip), ResNet_CIFAR
 # backbones (3x3 stem, no max-pool) and the 200-epoch cifar10_bs128
-# schedule, as in mmpretrain::resnet/resnet50_8xb16_cifar10.py (8 GPUs x 16;
+# schedule (./cifar10_bs128.py), as in
+# mmpretrain::resnet/resnet50_8xb16_cifar10.py (8 GPUs x 16;
 # `--auto-scale-lr` rescales lr 0.1 for another total batch size).
 # The teacher is MMPretrain's published checkpoint of exactly that config,
 # loaded strictly through dctkd_mm's safe checkpoint reader. Leaf configs
@@ -9,13 +10,12 @@
 _base_ = [
     'mmpretrain::_base_/models/resnet50_cifar.py',
     'mmpretrain::_base_/datasets/cifar10_bs16.py',
-    'mmpretrain::_base_/schedules/cifar10_bs128.py',
-    'mmpretrain::_base_/default_runtime.py',
+    './cifar10_bs128.py',
+    # The project runtime (atomic checkpoints, class-count check, synced
+    # BatchNorm buffers, dctkd_mm imported), validating the student (plain
+    # keys) and the teacher (``teacher.*``).
+    '../../_base_/distill_runtime.py',
 ]
-# dctkd_mm: the algorithms and losses, and safe checkpoint loading.
-custom_imports = dict(imports=['dctkd_mm'], allow_failed_imports=False)
-# MMEngine's DDP wrapper does not broadcast BatchNorm buffers.
-custom_hooks = [dict(type='SyncBuffersHook')]
 # MMPretrain's CIFAR10 unpickles the batch files with plain pickle (a
 # crafted data_batch_1 runs code); SafeCIFAR10 is the same dataset reading
 # them through dctkd_mm's plain-data unpickler. Exported configs get
@@ -24,8 +24,6 @@ dataset_type = 'SafeCIFAR10'
 train_dataloader = dict(dataset=dict(type=dataset_type))
 val_dataloader = dict(dataset=dict(type=dataset_type))
 test_dataloader = dict(dataset=dict(type=dataset_type))
-# Validates the student (plain keys) and the teacher (``teacher.*``).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
 
 teacher_ckpt = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
                 'resnet50_b16x8_cifar10_20210528-f54bfad9.pth')
@@ -46,6 +44,3 @@ model = dict(
     teacher=__teacher,
     teacher_ckpt=teacher_ckpt,
 )
-# The project's loop: a mid-epoch resume continues where it stopped.
-train_cfg = dict(_delete_=True, type='ExactResumeEpochBasedTrainLoop',
-                 max_epochs=200, val_interval=1)

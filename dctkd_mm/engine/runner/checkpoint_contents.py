@@ -60,19 +60,42 @@ def plain_message_hub(checkpoint: dict) -> None:
 
 def restore_message_hub(checkpoint: dict) -> None:
     """Turn the plain dicts of :func:`plain_message_hub` back into
-    ``HistoryBuffer`` objects, in place (before MMEngine reads them)."""
+    ``HistoryBuffer`` objects, in place (before MMEngine reads them).
+
+    The values come from a file: each is checked to be exactly what
+    :func:`numpy_free` writes (1-D number tensors of equal length, an int
+    ``max_length``) before NumPy sees it."""
     hub = checkpoint.get('message_hub')
     if not isinstance(hub, dict):
         return
     scalars = hub.get('log_scalars', {})
+    if not isinstance(scalars, dict):
+        return
     for key, value in list(scalars.items()):
         if isinstance(value, dict) and HISTORY_BUFFER_TAG in value:
-            stored = value[HISTORY_BUFFER_TAG]
-            buffer = HistoryBuffer(max_length=stored['max_length'])
-            # The arrays as they were (dtype included), not re-inferred.
-            buffer._log_history = stored['log_history'].numpy().copy()
-            buffer._count_history = stored['count_history'].numpy().copy()
-            scalars[key] = buffer
+            scalars[key] = _history_buffer(key, value[HISTORY_BUFFER_TAG])
+
+
+def _history_buffer(key, stored) -> HistoryBuffer:
+    where = f'message_hub.log_scalars[{str(key)[:80]!r}]'
+    if type(stored) is not dict or set(stored) != {
+            'max_length', 'log_history', 'count_history'}:
+        raise ValueError(f'{where}: expected a dict of max_length, '
+                         f'log_history and count_history, got '
+                         f'{type(stored).__name__}')
+    histories = [stored['log_history'], stored['count_history']]
+    if any(type(t) is not torch.Tensor or t.dim() != 1 or t.is_complex()
+           for t in histories) or len(histories[0]) != len(histories[1]):
+        raise ValueError(f'{where}: expected two 1-D real tensors of equal '
+                         'length')
+    max_length = stored['max_length']
+    if type(max_length) is not int or max_length < 1:
+        raise ValueError(f'{where}: max_length must be a positive int')
+    buffer = HistoryBuffer(max_length=max_length)
+    # The arrays as they were (dtype included), not re-inferred.
+    buffer._log_history = histories[0].numpy().copy()
+    buffer._count_history = histories[1].numpy().copy()
+    return buffer
 
 
 def _unwrapped(model):
@@ -99,6 +122,14 @@ def partial_accumulation(runner) -> Optional[Dict]:
 def restore_partial_accumulation(runner, state: Dict) -> None:
     """Put the saved partial accumulation back into the parameters'
     ``.grad`` (the next backward adds to it, as in the uninterrupted run)."""
+    if type(state) is not dict or type(state.get('grads')) is not dict or \
+            any(type(state.get(k)) is not int for k in (
+                'world_size', 'inner_count', 'accumulative_counts')) or \
+            state['accumulative_counts'] < 1:
+        raise ValueError(
+            f"The checkpoint's {PARTIAL_ACCUMULATION_KEY} is malformed: "
+            'expected a dict of ints world_size, inner_count, '
+            'accumulative_counts (>= 1) and a dict of gradient tensors')
     if state['world_size'] != 1 or runner.world_size != 1:
         print_log(
             'The checkpoint was written between two steps of a gradient '
@@ -115,6 +146,10 @@ def restore_partial_accumulation(runner, state: Dict) -> None:
             f'model does not have: {missing[:5]}')
     for name, grad in state['grads'].items():
         param = params[name]
+        if type(grad) is not torch.Tensor or grad.shape != param.shape:
+            raise ValueError(
+                f'{PARTIAL_ACCUMULATION_KEY}.grads[{name!r}] must be a tensor '
+                f'of shape {tuple(param.shape)}, like the parameter')
         param.grad = grad.to(device=param.device, dtype=param.dtype)
     counts = state['accumulative_counts']
     print_log(

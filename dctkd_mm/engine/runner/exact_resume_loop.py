@@ -20,8 +20,12 @@ epoch boundary draws different augmentations than the uninterrupted run.
 * Validation runs with the generators' state preserved, so whether the
   resumed run repeats a validation or not cannot change training.
 * It records what the position depends on (sample list, batch size,
-  processes, sampler seed, accumulation count) and refuses a resume where
-  one changed (:mod:`.resume_settings`).
+  processes, sampler type, shuffling and seed, accumulation count) and
+  what a resume would silently override (optimizer hyperparameters,
+  ``auto_scale_lr``, the data preprocessor's normalisation), and refuses a
+  resume where one changed (:mod:`.resume_settings`).
+* Everything it restores from a checkpoint is type- and range-checked
+  first (:class:`~.rng_state.CorruptCheckpointStateError` otherwise).
 
 With ``num_workers=0`` and ``randomness=dict(seed=..., deterministic=True)``
 a run killed at any iteration and resumed from its last checkpoint ends
@@ -40,12 +44,16 @@ from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import BatchSampler
 
-from .resume_settings import check_resume_settings, run_settings
-from .rng_state import get_rng_state, preserved_rng_state, set_rng_state
+from .resume_settings import (check_resume_settings, configured_settings,
+                              run_settings)
+from .rng_state import (CorruptCheckpointStateError, get_rng_state,
+                        preserved_rng_state, set_rng_state, type_name,
+                        validated_rng_state)
 
 #: Message hub key of the loop's position and the generators' state after
 #: the last iteration (saved in every checkpoint with the message hub).
 RESUME_STATE_KEY = 'exact_resume_state'
+_STATE_PATH = f'message_hub.runtime_info.{RESUME_STATE_KEY}'
 
 
 class _SkipFirst:
@@ -76,11 +84,18 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
 
     _resume_done, _resume_rng, _settings = 0, None, None
 
+    def __init__(self, runner, *args, **kwargs) -> None:
+        super().__init__(runner, *args, **kwargs)
+        # The runner builds this loop before the optimizer and before the
+        # resume: the config's lr is visible now, the checkpoint's later.
+        self._configured = configured_settings(runner, self.dataloader)
+
     def run(self):
         """Launch training (``EpochBasedTrainLoop.run`` with validation
         kept from touching the random generators)."""
         self._resume_done, self._resume_rng = self._resume_point()
-        self._settings = run_settings(self.runner, self.dataloader)
+        self._settings = run_settings(self.runner, self.dataloader,
+                                      self._configured)
         self.runner.call_hook('before_train')
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
@@ -172,8 +187,9 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         if self._iter == 0:
             return 0, None
         num_batches = len(self.dataloader)
-        state = self.runner.message_hub.get_info(RESUME_STATE_KEY)
-        if state is None or state.get('iter') != self._iter:
+        state = _checked_state(
+            self.runner.message_hub.get_info(RESUME_STATE_KEY))
+        if state is None or state['iter'] != self._iter:
             # A checkpoint of another loop: place it by its counters.
             done = self._iter - self._epoch * num_batches
             print_log(
@@ -187,7 +203,9 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         check_resume_settings(
             state.get('settings'), self.runner, self.dataloader,
             f"after batch {state['batches_done']} of {state['epoch_length']}"
-            f' of epoch {state["epoch"] + 1}')
+            f' of epoch {state["epoch"] + 1}', self._configured)
+        state['rng'] = validated_rng_state(state['rng'],
+                                           f'{_STATE_PATH}.rng')
         if state['epoch'] < self._epoch:
             return 0, state['rng']  # saved once its epoch had ended
         if state['batches_done'] == state['epoch_length']:
@@ -201,3 +219,21 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
                 'size or number of GPUs). Resume with the same ones, or from '
                 'a checkpoint written at the end of an epoch.')
         return state['batches_done'], state['rng']
+
+
+def _checked_state(state) -> Optional[dict]:
+    """The saved position with its counters proven plain ints (it comes
+    from the checkpoint; the generator state is checked on its own)."""
+    if state is None:
+        return None
+    if type(state) is not dict:
+        raise CorruptCheckpointStateError(_STATE_PATH, 'a dict',
+                                          type_name(state))
+    for name in ('iter', 'epoch', 'batches_done', 'epoch_length'):
+        value = state.get(name)
+        if type(value) is not int or value < 0:
+            raise CorruptCheckpointStateError(
+                f'{_STATE_PATH}.{name}', 'an int >= 0',
+                'a negative int' if type(value) is int else
+                type_name(value))
+    return dict(state)
