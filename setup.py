@@ -28,7 +28,7 @@ setup(
         'torch>=1.13', 'torchvision', 'mmengine>=0.10,<0.11',
         'mmpretrain>=1.2,<1.3', 'mmrazor==1.0.0', 'joblib', 'ordered-set',
         'setuptools<81', 'numpy', 'scipy', 'matplotlib',
-        # the TensorBoard switch (README, "TensorBoard")
+        # the TensorBoard switch (docs/training.md, "TensorBoard")
         'tensorboard'
     ],
     extras_require={

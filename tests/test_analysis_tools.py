@@ -1,7 +1,8 @@
 """MMPretrain's own analysis tools (site-packages/mmpretrain/.mim/tools) on
 this project's configs, run as a user runs them: subprocesses on the
 flagship config (tiny data, a real 1-epoch run) and on a zoo baseline.
-The README's "MMPretrain's analysis tools" section states these results."""
+The "MMPretrain's analysis tools" section of docs/export.md states these
+results."""
 import csv
 import glob
 import os.path as osp

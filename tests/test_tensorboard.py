@@ -1,4 +1,5 @@
-"""The TensorBoard switch (README, "TensorBoard"): one line in a config,
+"""The TensorBoard switch (docs/training.md, "TensorBoard"): one line in a
+config,
 
     visualizer = dict(vis_backends=TENSORBOARD_BACKENDS)
 
@@ -15,14 +16,14 @@ from tensorboard.backend.event_processing.event_accumulator import \
 from utils import make_places365_tree, train_in_process, \
     write_tiny_distill_config
 
-# The README's line, verbatim.
+# The line of docs/training.md, verbatim.
 SWITCH = ("visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
           "dict(type='TensorboardVisBackend')])")
 
 
 def test_readme_documents_the_switch():
     from utils import REPO_ROOT
-    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+    with open(osp.join(REPO_ROOT, 'docs', 'training.md')) as f:
         assert SWITCH in f.read()
 
 

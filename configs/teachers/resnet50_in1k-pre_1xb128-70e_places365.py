@@ -3,7 +3,7 @@
 # resnet50_mmpretrain-in1k-pre.py for MMPretrain's), all layers fine-tuned,
 # lr 0.01, 1 GPU x 128, 70 epochs.
 # The Places365 ResNet-50 teacher the zoo uses is CSAIL's public one,
-# converted (README); this config retrains it the zoo's way.
+# converted (docs/zoo.md); this config retrains it the zoo's way.
 _base_ = [
     '../_base_/models/resnet50_tv-in1k-pre.py',
     '../_base_/datasets/places365_bs128.py',

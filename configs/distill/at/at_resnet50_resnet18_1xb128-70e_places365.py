@@ -1,5 +1,5 @@
 # AT: ResNet-50 -> ResNet-18 on Places365, 1 GPU x 128, 70 epochs.
-# Teacher: CSAIL's Places365 ResNet-50, converted (README, "The flagship
+# Teacher: CSAIL's Places365 ResNet-50, converted (docs/zoo.md, "The flagship
 # in three commands").
 _base_ = [
     '../../_base_/datasets/places365_bs128.py',

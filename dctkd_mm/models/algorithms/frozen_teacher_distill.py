@@ -135,9 +135,9 @@ def load_teacher_checkpoint(teacher, filename: str) -> dict:
         raise FileNotFoundError(
             f'teacher_ckpt {filename!r} does not exist. Set '
             '`model.teacher_ckpt` to a checkpoint of the teacher: for the '
-            "Places365 configs, convert CSAIL's public ResNet-50 (README, "
-            '"The flagship in three commands"); otherwise train the '
-            "teacher's config in configs/teachers/.")
+            "Places365 configs, convert CSAIL's public ResNet-50 "
+            '(docs/zoo.md, "The flagship in three commands"); otherwise '
+            "train the teacher's config in configs/teachers/.")
     try:
         return load_checkpoint(teacher, filename, map_location='cpu',
                                strict=True)

@@ -15,7 +15,7 @@ the two losses' gradients with respect to the student features are far
 from aligned: cosine -0.05 to 0.07 on the 56 px maps, -0.02 to 0.06
 at 28 px, 0.15 to 0.30 at 14 px and 0.25 to 0.34 at 7 px over seeds 0-2
 (``python -m dctkd_mm.benchmarks.transform_gradients --seeds 0 1 2``;
-README, "The two transforms"). A run with ``'dct'`` is therefore not a
+docs/loss.md, "The two transforms"). A run with ``'dct'`` is therefore not a
 reproduction of the paper.
 """
 from typing import List, Optional, Sequence, Tuple, Union
