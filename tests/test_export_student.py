@@ -341,7 +341,12 @@ def test_no_data_keeps_what_the_inferencer_needs(exported, tmp_path):
                  str(tmp_path), '--no-data'])
     cfg = Config.fromfile(str(tmp_path / 'distill_student.py'))
     assert 'train_dataloader' not in cfg and 'val_dataloader' not in cfg
+    # A typed, lazily built placeholder (get_model reads its type), on the
+    # annotation file a with-data export would write.
     assert cfg.test_dataloader == dict(dataset=dict(
+        type='CustomDataset', data_root=exported['tree']['root'],
+        ann_file=str(tmp_path / 'distill_student_val.txt'), data_prefix='',
+        with_label=True, lazy_init=True,
         pipeline=Config.fromfile(exported['result']['config'])
         .test_dataloader.dataset.pipeline))
     assert not glob.glob(str(tmp_path / '*.txt'))
@@ -397,3 +402,33 @@ def test_never_overwrites_its_own_inputs_without_force(exported, tmp_path,
                  '--no-data', '--force'])
     assert set(torch.load(own)['state_dict']) == set(
         exported['model'].student.state_dict())
+
+
+def test_no_data_export_of_flagship_builds_with_get_model_alone(tmp_path):
+    """``--no-data`` on the flagship config: ``get_model(cfg)`` without
+    weights, MMPretrain's get_flops tool and the Inferencer work in a
+    process without dctkd_mm or MMRazor (issue 19: the untyped test
+    dataset failed with ``'ConfigDict' object has no attribute 'type'``)."""
+    cfg = student_config(Config.fromfile(FLAGSHIP_CONFIG), name='flagship',
+                         with_data=False)
+    assert cfg.test_dataloader.dataset.type == 'CustomDataset'
+    path = tmp_path / 'flagship.py'
+    cfg.dump(str(path))
+    mmcv.imwrite(np.random.default_rng(0).integers(
+        0, 256, (40, 50, 3), dtype=np.uint8), str(tmp_path / 'scene.jpg'))
+    get_flops = osp.join(osp.dirname(MMPRETRAIN_TEST_TOOL),
+                         'analysis_tools', 'get_flops.py')
+    printed = run_plain(f"""
+        import runpy
+        from mmpretrain import get_model, ImageClassificationInferencer
+        model = get_model('flagship.py')
+        print('model', type(model).__name__, model.head.num_classes)
+        scores = ImageClassificationInferencer(
+            'flagship.py', pretrained=False)('scene.jpg')[0]['pred_scores']
+        print('scores', scores.shape)
+        sys.argv = ['get_flops.py', 'flagship.py', '--shape', '64']
+        runpy.run_path({get_flops!r}, run_name='__main__')
+    """, tmp_path)
+    assert 'model ImageClassifier 365' in printed
+    assert 'scores (365,)' in printed
+    assert 'Flops:' in printed and 'Params:' in printed

@@ -36,9 +36,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-data', action='store_true',
         help='do not read the datasets (to list their images for '
-        'MMPretrain\'s CustomDataset); the config then keeps only the test '
-        'pipeline: enough for get_model and ImageClassificationInferencer, '
-        'not for tools/test.py')
+        'MMPretrain\'s CustomDataset); the config then keeps only a lazy '
+        'test dataset with the test pipeline: enough for get_model, '
+        'get_flops and ImageClassificationInferencer, not for tools/test.py')
     parser.add_argument(
         '--force', action='store_true',
         help='allow NAME.pth / NAME.py to replace the source checkpoint or '

@@ -14,8 +14,10 @@ What the exported student's config needs, besides its model:
   export writes next to the config (``<image path> <label>`` per line,
   paths relative to ``data_root``), listing exactly the images and labels
   our class reads, with the same class names. Writing it needs the data;
-  without it, ``with_data=False`` drops the dataloaders except the test
-  pipeline (enough for ``get_model`` and the Inferencer).
+  without it, ``with_data=False`` drops the dataloaders except a lazily
+  built, typed test dataset holding the test pipeline
+  (:func:`placeholder_dataset`; enough for ``get_model`` and the
+  Inferencer).
 - **MeanClassAccuracy** becomes MMPretrain's macro-averaged recall
   (``SingleLabelMetric``), the same number whenever every class occurs in
   the test set (ours skips absent classes, MMPretrain counts them as 0).
@@ -182,8 +184,38 @@ def plain_dataloaders(cfg: dict, out_dir: str, name: str,
                                   'optim_wrapper', 'param_scheduler'):
             cfg.pop(key, None)
         cfg['test_dataloader'] = dict(
-            dataset=dict(pipeline=test.get('pipeline', [])))
+            dataset=placeholder_dataset(test, name))
     return written
+
+
+def placeholder_dataset(dataset: dict, name: str) -> dict:
+    """The test dataset of a ``with_data=False`` export: typed, because
+    ``mmpretrain.get_model(cfg)`` without weights reads
+    ``test_dataloader.dataset.type`` (for the class names), and holding
+    the test pipeline, which ``ImageClassificationInferencer`` reads. It
+    is built lazily (``lazy_init=True``), so building it touches no data.
+
+    Our datasets become a ``CustomDataset`` on the annotation file a
+    with-data export writes (``<name>_<split>.txt`` next to the config):
+    loading it without that file fails naming it, rather than reading
+    ``data_root`` in another layout with other labels. Other datasets
+    (MMPretrain's, e.g. CIFAR-10, whose class names ``get_model`` then
+    finds) keep their arguments."""
+    pipeline = dataset.get('pipeline', [])
+    if dataset.get('type') in OWN_DATASETS:
+        split = dataset.get('split', 'test')
+        return dict(type='CustomDataset',
+                    data_root=dataset.get('data_root') or '',
+                    ann_file=f'{CONFIG_DIR}/{name}_{split}.txt',
+                    data_prefix='', with_label=True, lazy_init=True,
+                    pipeline=pipeline)
+    if not isinstance(dataset.get('type'), str):
+        # The source had no test dataset. CustomDataset wants one of
+        # data_root / ann_file / data_prefix; the config's folder serves
+        # (never read: the dataset is lazy and no loader is configured).
+        return dict(type='CustomDataset', data_root=CONFIG_DIR,
+                    lazy_init=True, pipeline=pipeline)
+    return dict(copy.deepcopy(dataset), lazy_init=True, pipeline=pipeline)
 
 
 def _keep_type(node: dict, where: str) -> dict:
@@ -243,7 +275,7 @@ def plain_types(cfg: dict) -> List[str]:
 
 __all__ = [
     'plain_types', 'plain_dataloaders', 'plain_type', 'resolve_type',
-    'is_foreign',
+    'is_foreign', 'placeholder_dataset',
     'write_annotation_file', 'ExportConfigError', 'OWN_DATASETS',
     'MEAN_CLASS_METRIC'
 ]

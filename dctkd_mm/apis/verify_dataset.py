@@ -16,10 +16,13 @@ already fail there, naming file and line, on a bad annotation or a missing
 image), then decodes every image with ``CheckedLoadImageFromFile``, which
 also catches truncated JPEG/PNG files that OpenCV would half-decode
 silently. It prints the samples per class, the classes without samples,
-and every bad image; ``--out`` writes the bad paths one per line. Exit
-status 1 if any image is bad.
+and every missing or bad image (a dataset's own existence check,
+``check_images``, is turned off so that it does not stop at the first);
+``--out`` writes the bad paths one per line. Exit status 1 if any image
+is bad or the split cannot be listed (the dataset's error is printed).
 """
 import argparse
+import inspect
 from collections import Counter
 
 from mmengine.config import Config, DictAction
@@ -56,12 +59,21 @@ def parse_args(argv=None):
 
 
 def build_split(cfg, split):
-    """The split's dataset with no pipeline: only its data list is used."""
+    """The split's dataset with no pipeline: only its data list is used.
+
+    A dataset that checks its images exist when it lists them
+    (``check_images``, e.g. ``Places365``) would stop at the first missing
+    one; that check is turned off here, and the decoding pass reports every
+    missing image instead."""
     dataset_cfg = cfg[f'{split}_dataloader'].dataset.copy()
     dataset_cfg.pipeline = []
     # Scoped, not init_default_scope: main() may run inside another program.
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmpretrain')):
+        dataset_cls = DATASETS.get(dataset_cfg.type)
+        if dataset_cls is not None and 'check_images' in inspect.signature(
+                dataset_cls.__init__).parameters:
+            dataset_cfg.check_images = False
         return DATASETS.build(dataset_cfg)
 
 
@@ -74,6 +86,8 @@ def image_problem(task):
         _loader = CheckedLoadImageFromFile(imdecode_backend=backend)
     try:
         _loader.transform(dict(img_path=img_path))
+    except FileNotFoundError:
+        return img_path, 'missing'
     except Exception as exc:
         return img_path, f'{type(exc).__name__}: {exc}'
     return None
@@ -98,7 +112,14 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    dataset = build_split(cfg, args.split)
+    try:
+        dataset = build_split(cfg, args.split)
+    except (OSError, ValueError) as exc:
+        # The dataset's own message names the file and line (or the one
+        # missing image of a dataset that cannot skip that check); a
+        # traceback through the registry adds nothing to it.
+        print(f'cannot list the {args.split} split: {exc}')
+        return 1
     print(f'{type(dataset).__name__} {args.split}: {len(dataset)} images, '
           f'{len(dataset.CLASSES)} classes')
     counts, bad = verify(dataset, args.decode_backend, args.nproc)

@@ -108,7 +108,10 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
 
     Same arguments as MMCV's ``LoadImageFromFile``. With
     ``ignore_empty=True`` such an image yields None instead (the dataset
-    then draws another sample), as there.
+    then draws another sample), as there. Results that already hold a
+    decoded ``img`` and no ``img_path`` pass through unchanged: that is
+    how MMPretrain's ``ImageClassificationInferencer`` feeds a test
+    pipeline whose loader it did not strip (it strips only MMCV's).
 
     JPEG data is checked by libjpeg through OpenCV: with
     ``imdecode_backend='cv2'`` (MMCV's default) during the decode itself
@@ -122,6 +125,16 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
     """
 
     def transform(self, results: dict) -> Optional[dict]:
+        if 'img_path' not in results and 'img' in results:
+            # Already decoded: MMPretrain's ImageClassificationInferencer
+            # loads paths and arrays itself and strips only a transform
+            # named ``LoadImageFromFile`` from the config's test pipeline,
+            # so on our configs this one receives the decoded image.
+            return results
+        if 'img_path' not in results:
+            raise KeyError('CheckedLoadImageFromFile: the results hold '
+                           "neither 'img_path' nor a decoded 'img'; keys: "
+                           f'{sorted(results)}')
         filename = results['img_path']
         if self.file_client_args is not None:
             client = fileio.FileClient.infer_client(self.file_client_args,

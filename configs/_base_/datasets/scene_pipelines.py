@@ -35,6 +35,8 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 scene_evaluator = [
-    dict(type='Accuracy', topk=(1, 5)),
+    # Top-5 counts as top-C for a dataset of C < 5 classes (MMPretrain's
+    # Accuracy raises there); same keys and numbers otherwise.
+    dict(type='ClampedTopKAccuracy', topk=(1, 5)),
     dict(type='MeanClassAccuracy'),
 ]

@@ -18,10 +18,12 @@ at 28 px, 0.15 to 0.30 at 14 px and 0.25 to 0.34 at 7 px over seeds 0-2
 docs/loss.md, "The two transforms"). A run with ``'dct'`` is therefore not a
 reproduction of the paper.
 """
+import logging
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmrazor.registry import MODELS
 
 from dctkd_mm.models.utils import attention_map, labels_from
@@ -30,6 +32,7 @@ from .stage_losses import TRANSFORMS, compiled_stage_losses, stage_losses
 Features = Union[torch.Tensor, Sequence[torch.Tensor]]
 
 _REDUCTIONS = ('mean', 'sum', 'none')
+_ON_SIZE_MISMATCH = ('warn', 'error')
 
 
 def _as_list(features: Features, name: str) -> List[torch.Tensor]:
@@ -109,7 +112,10 @@ class DCTAttentionLoss(nn.Module):
 
     Maps are channel-agnostic, so student and teacher channel counts may
     differ. Where their spatial sizes differ, the larger attention map is
-    area-resized (adaptive average pooling) to the smaller one. The loss is
+    area-resized (adaptive average pooling) to the smaller one, with a
+    WARNING naming both sizes once per scale and size pair (a 2x2 student
+    map against a 7x7 teacher one leaves little to distil; with
+    ``on_size_mismatch='error'`` it is a ``ValueError``). The loss is
     computed in float32 whatever the autocast state. A constant map (dead
     ReLU, 1x1 map), where the authors' code divides by zero, normalises to
     zeros, so loss and gradients stay finite.
@@ -141,6 +147,10 @@ class DCTAttentionLoss(nn.Module):
             for launch-bound GPUs) instead of one stack per map size
             (fewer flops, for CPUs). Same result either way (tested).
             Defaults to None: fused on CUDA, grouped elsewhere.
+        on_size_mismatch (str): ``'warn'`` (default): log a WARNING once
+            per scale and size pair when the student's and teacher's maps
+            differ in size, then resize; ``'error'``: raise ``ValueError``
+            naming both sizes instead.
     """
 
     def __init__(self,
@@ -151,8 +161,13 @@ class DCTAttentionLoss(nn.Module):
                  check_finite: bool = True,
                  eps: float = 1e-6,
                  compile: Union[bool, dict] = False,
-                 fuse_stages: Optional[bool] = None) -> None:
+                 fuse_stages: Optional[bool] = None,
+                 on_size_mismatch: str = 'warn') -> None:
         super().__init__()
+        if on_size_mismatch not in _ON_SIZE_MISMATCH:
+            raise ValueError('DCTAttentionLoss: on_size_mismatch must be '
+                             f'one of {_ON_SIZE_MISMATCH}, got '
+                             f'{on_size_mismatch!r}')
         if transform not in TRANSFORMS:
             raise ValueError(f'DCTAttentionLoss: transform must be one of '
                              f'{tuple(TRANSFORMS)}, got {transform!r}')
@@ -173,6 +188,9 @@ class DCTAttentionLoss(nn.Module):
         self.eps = eps
         self.compile = compile
         self.fuse_stages = fuse_stages
+        self.on_size_mismatch = on_size_mismatch
+        # (scale, student size, teacher size) already warned about.
+        self._warned_sizes = set()
 
     def forward(self,
                 s_feature: Features,
@@ -198,6 +216,7 @@ class DCTAttentionLoss(nn.Module):
         s_feats = _as_list(s_feature, 's_feature')
         t_feats = _as_list(t_feature, 't_feature')
         _check_features(s_feats, t_feats)
+        self._report_size_mismatch(s_feats, t_feats)
         labels = _gating_labels(t_logits, gt_labels, s_feats[0].shape[0],
                                 s_feats[0].device)
         # Min-max normalisation and the transform lose too much in 16 bit.
@@ -226,6 +245,28 @@ class DCTAttentionLoss(nn.Module):
         if fuse is None:
             fuse = s_feats[0].device.type == 'cuda'
         return fn(s_feats, t_feats, self.transform, self.p, self.eps, fuse)
+
+    def _report_size_mismatch(self, s_feats: List[torch.Tensor],
+                              t_feats: List[torch.Tensor]) -> None:
+        """Warn (once per scale and sizes) or raise where the maps of a
+        scale differ in size; shapes only, no host sync."""
+        for scale, (s_feat, t_feat) in enumerate(zip(s_feats, t_feats)):
+            s_size, t_size = tuple(s_feat.shape[-2:]), tuple(t_feat.shape[-2:])
+            key = (scale, s_size, t_size)
+            if s_size == t_size or key in self._warned_sizes:
+                continue
+            target = (min(s_size[0], t_size[0]), min(s_size[1], t_size[1]))
+            message = (
+                f'DCTAttentionLoss: at scale {scale} the student map is '
+                f'{s_size[0]}x{s_size[1]} and the teacher map '
+                f'{t_size[0]}x{t_size[1]}; both are compared at '
+                f'{target[0]}x{target[1]} (area resize). Pair stages of '
+                'equal size (or change the input size) if that is not '
+                'intended.')
+            if self.on_size_mismatch == 'error':
+                raise ValueError(message + " (on_size_mismatch='error')")
+            self._warned_sizes.add(key)
+            print_log(message, logger='current', level=logging.WARNING)
 
     def _reduce(self, per_sample: torch.Tensor) -> torch.Tensor:
         """Reduce over the last (batch) dim."""
