@@ -58,13 +58,13 @@ DCT_PAPER = Paper(
     'Attention-based Knowledge Distillation in Multi-attention Tasks: The '
     'Impact of a DCT-driven Loss',
     'Alejandro López-Cifuentes, Marcos Escudero-Viñolo, Jesús Bescós and '
-    'Juan C. San Miguel', 'IEEE TCSVT', 2022,
+    'Juan C. SanMiguel', 'IEEE TCSVT', 2022,
     'https://arxiv.org/abs/2205.01997',
     '@article{lopezcifuentes2022attention,\n'
     '  title={Attention-based Knowledge Distillation in Multi-attention '
     'Tasks: The Impact of a DCT-driven Loss},\n'
     '  author={L{\\\'o}pez-Cifuentes, Alejandro and Escudero-Vi{\\~n}olo, '
-    'Marcos and Besc{\\\'o}s, Jes{\\\'u}s and San Miguel, Juan C.},\n'
+    'Marcos and Besc{\\\'o}s, Jes{\\\'u}s and SanMiguel, Juan C.},\n'
     '  journal={IEEE Transactions on Circuits and Systems for Video '
     'Technology},\n'
     '  year={2022}\n'
