@@ -52,7 +52,10 @@ def extra_config() -> str:
         hooks.append(dict(type='SyncBuffersHook'))
     return (f'custom_imports = dict(imports=["dctkd_mm", "state_dump_hook"],'
             f' allow_failed_imports=False)\n'
-            f'custom_hooks = {hooks!r}\n')
+            f'custom_hooks = {hooks!r}\n'
+            # The recipe's global batch: 4 per rank x 2 ranks (tools/
+            # train.py refuses another one on several processes).
+            f'auto_scale_lr = dict(base_batch_size={4 * WORLD_SIZE})\n')
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,8 @@
 # Usage: bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # Env: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1),
 # PYTHON (python). Without CUDA, GPUS is the number of CPU processes and
-# training runs over gloo.
+# training runs over gloo. Add --keep-global-batch to keep the recipe's
+# global batch (docs/training.md, "From one GPU to a cluster").
 
 CONFIG=$1
 GPUS=$2

@@ -2,7 +2,9 @@
 # Usage: [GPUS=8] bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR
 #        [train.py options]
 # Env: GPUS (8), GPUS_PER_NODE (8, capped at GPUS), CPUS_PER_TASK (5),
-# SRUN_ARGS (extra srun options), PYTHON (python).
+# SRUN_ARGS (extra srun options), PYTHON (python). Add --keep-global-batch
+# to keep the recipe's global batch over GPUS tasks (docs/training.md,
+# "From one GPU to a cluster").
 
 set -x
 

@@ -4,15 +4,48 @@ Same command line as MMPretrain's and MMRazor's ``tools/train.py``;
 ``main(argv)`` is also called in-process (the demo, the tests).
 """
 import argparse
+from collections import OrderedDict
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.runner import Runner as _MMEngineRunner
+from mmengine.utils.dl_utils import collect_env
 
 import dctkd_mm  # noqa: F401  (compat layer + registries)
 from dctkd_mm.compat import setup_cpu_distributed
+from .batch_layout import apply_batch_layout, world_size_from_env
 from .cli import add_common_args, check_config_keys, set_work_dir
 from .cli import parse_args as parse_args_and_rank
+
+
+class Runner(_MMEngineRunner):
+    """MMEngine's runner whose environment log, on a machine without
+    CUDA, says ``Process number`` where MMEngine says ``GPU number`` (it
+    counts processes, GPUs or not)."""
+
+    def _log_env(self, env_cfg: dict) -> None:
+        if torch.cuda.is_available():
+            return super()._log_env(env_cfg)
+        # MMEngine 0.10.7's _log_env with the one key changed.
+        env = collect_env()
+        runtime_env = OrderedDict()
+        runtime_env.update(env_cfg)
+        runtime_env.update(self._randomness_cfg)
+        runtime_env['seed'] = self._seed
+        runtime_env['Distributed launcher'] = self._launcher
+        runtime_env['Distributed training'] = self._distributed
+        runtime_env['Process number (no CUDA)'] = self._world_size
+        env_info = '\n    ' + '\n    '.join(f'{k}: {v}'
+                                            for k, v in env.items())
+        runtime_env_info = '\n    ' + '\n    '.join(
+            f'{k}: {v}' for k, v in runtime_env.items())
+        dash_line = '-' * 60
+        self.logger.info('\n' + dash_line + '\nSystem environment:' +
+                         env_info + '\n'
+                         '\nRuntime environment:' + runtime_env_info + '\n' +
+                         dash_line + '\n')
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
 
 
 def parse_args(argv=None):
@@ -41,6 +74,13 @@ def parse_args(argv=None):
         action='store_true',
         help='whether to auto scale the learning rate according to the '
         'actual batch size and the original batch size.')
+    parser.add_argument(
+        '--keep-global-batch',
+        action='store_true',
+        help='keep the recipe\'s global batch (auto_scale_lr.'
+        'base_batch_size) on any number of processes: the per-process '
+        'batch becomes base_batch_size // (world size x optim_wrapper.'
+        'accumulative_counts); the lr is unchanged')
     add_common_args(parser)
     return parse_args_and_rank(parser, argv)
 
@@ -84,7 +124,14 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     check_config_keys(cfg, args.config)
+    # Checked (and refused) before any process group or runner exists.
+    layout = apply_batch_layout(
+        cfg, world_size_from_env(args.launcher),
+        keep_global_batch=args.keep_global_batch,
+        auto_scale_lr=args.auto_scale_lr,
+        cuda_available=torch.cuda.is_available())
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    runner.logger.info(layout.describe())
     runner.train()
 

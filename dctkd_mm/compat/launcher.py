@@ -7,6 +7,11 @@ for a CPU module. The runner skips its own ``init_dist`` when a process
 group already exists and uses ``model_wrapper_cfg`` when one is set, so on
 a machine without CUDA we start a gloo group ourselves and ask for a DDP
 wrapper without ``device_ids``. Nothing changes where CUDA is available.
+
+Without CUDA the config's ``env_cfg.dist_cfg.backend`` is set to the
+backend actually used (gloo; MMEngine's default says nccl), and
+:class:`dctkd_mm.apis.train_cli.Runner` logs the number of processes
+instead of a "GPU number".
 """
 import os
 
@@ -20,7 +25,13 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     Returns True if it set up CPU (gloo) distributed training, False if
     there was nothing to do (no launcher, or CUDA is available).
     """
-    if launcher == 'none' or torch.cuda.is_available():
+    if torch.cuda.is_available():
+        return False
+    # The backend this process group uses (also what the runner logs).
+    env_cfg = cfg.get('env_cfg')
+    if env_cfg is not None and env_cfg.get('dist_cfg') is not None:
+        env_cfg['dist_cfg']['backend'] = 'gloo'
+    if launcher == 'none':
         return False
     if launcher == 'slurm':
         _export_slurm_env(cfg.get('env_cfg', {}).get('dist_cfg', {}))

@@ -10,6 +10,9 @@ param_scheduler = dict(type='StepLR', by_epoch=True, step_size=25, gamma=0.1)
 # stopped instead of redoing the epoch (see docs/reliability.md).
 train_cfg = dict(
     type='ExactResumeEpochBasedTrainLoop', max_epochs=70, val_interval=1)
-# lr 0.1 is for a total batch of 128; --auto-scale-lr rescales it linearly
-# for other totals.
-auto_scale_lr = dict(base_batch_size=128)
+# The recipe's global batch (MMEngine's field): lr 0.1 is for 128 images
+# per step in all. tools/train.py refuses a multi-process run with another
+# global batch; --keep-global-batch splits these 128 over the processes,
+# --auto-scale-lr rescales the lr linearly instead (docs/training.md,
+# "From one GPU to a cluster").
+auto_scale_lr = dict(base_batch_size=128, enable=False)

@@ -39,6 +39,12 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             ``inference_mode``, ``channels_last``, ``autocast_dtype``,
             ``feature_dtype``, ``compile``. All off by default, which is
             exactly ``SingleTeacherDistill``'s ``no_grad`` forward.
+        sync_student_bn (bool): Replace the BatchNorm layers of the student
+            (``architecture``) and of the distiller's connectors with
+            ``torch.nn.SyncBatchNorm``; the frozen teacher keeps its
+            BatchNorm (eval mode, running statistics). ``tools/train.py``
+            sets it for a multi-GPU run (docs/training.md, "From one GPU to
+            a cluster"). Defaults to False.
         **kwargs: Everything else ``SingleTeacherDistill`` takes.
     """
 
@@ -47,6 +53,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
                  teacher_fast: Optional[dict] = None,
+                 sync_student_bn: bool = False,
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError('FrozenTeacherDistill keeps the teacher frozen; '
@@ -55,10 +62,19 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         # subclass may change the loaded teacher (AdaptiveTeacherDistill
         # replaces blocks) and the recorders see the changed one.
         teacher = self.build_teacher(teacher, teacher_ckpt)
+        if sync_student_bn:
+            # Converted before the distiller hooks its recorders on the
+            # student's modules (conversion replaces BN modules).
+            student = kwargs.get('architecture')
+            if isinstance(student, dict):
+                student = MODELS.build(student)
+            kwargs['architecture'] = convert_sync_batchnorm(student)
         # Names and recorder sources checked with clear errors (MMRazor
         # asserts, or skips some checks).
         with checked_distiller(self, distiller):
             super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
+        if sync_student_bn:  # trainable connectors (adapters) too
+            self.distiller = convert_sync_batchnorm(self.distiller)
         self.teacher_ckpt = teacher_ckpt
         self.teacher_fast = TeacherFastConfig.build(teacher_fast)
         self.teacher_fast.prepare_teacher(self.teacher)
@@ -126,6 +142,12 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             self.teacher(inputs, data_samples, mode='loss')
         fast.release(self.distiller)
         return None
+
+
+def convert_sync_batchnorm(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` with every BatchNorm layer a ``torch.nn.SyncBatchNorm``
+    (same parameters and buffers; PyTorch's conversion)."""
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
 
 
 def load_teacher_checkpoint(teacher, filename: str) -> dict:
