@@ -12,8 +12,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from dctkd_mm.demo import methods as demo_methods
-from dctkd_mm.demo import pipeline, report, statistics, training
+from dctkd_mm.demo import pipeline, report, statistics, sweep, training
 from dctkd_mm.demo.chart import top1_chart
+from dctkd_mm.demo.curves import curve_data, learning_curves
+from dctkd_mm.demo.data import prepare_data
+from dctkd_mm.demo.scheduling import Progress
 from dctkd_mm.demo.loss_scaling import (area_ratio, loss_factor,
                                         rescale_distill_losses)
 from dctkd_mm.demo.settings import parse_args, run_settings
@@ -157,6 +160,113 @@ def test_chart_is_a_png_with_one_bar_per_arm(tmp_path):
     with pytest.raises(ValueError, match='no student runs'):
         top1_chart(str(tmp_path / 'e.png'), runs[:1],
                    report.summarise(runs[:1]), {})
+
+
+def test_instrument_checks_on_known_numbers():
+    runs = _report_runs() + [dict(method='kd', seed=s, top1=v)
+                              for s, v in enumerate([58., 47., 60.])]
+    results = statistics.comparisons(
+        [r for r in runs if r['method'] != 'teacher'],
+        ['baseline', 'at', 'kd', 'dct'], ('baseline', ))
+    checks = {c['key']: c for c in report.instrument_checks(runs, results)}
+    assert checks['baseline_std']['value'] == pytest.approx(
+        np.std([50., 55., 54.], ddof=1))
+    assert checks['baseline_std']['met'] is False
+    assert checks['ci95_half_width']['value'] == pytest.approx(max(
+        c['half_width'] for c in results))
+    # kd: median 58, farthest seed 47 (11 points): a diverged run.
+    assert checks['seed_from_median']['value'] == pytest.approx(11.)
+    assert checks['seed_from_median']['met'] is False
+    assert checks['teacher_gap']['value'] == pytest.approx(95. - 53.)
+    assert checks['teacher_gap']['met'] is True
+    one_seed = report.instrument_checks(runs[:2], [])
+    assert [c['met'] for c in one_seed] == [None, None, True, True]
+
+
+def test_learning_curves_mean_and_band_over_seeds(tmp_path):
+    runs = [dict(method='teacher', seed=0, top1=90.)]
+    runs += [dict(method='baseline', seed=s, top1=v[-1],
+                  curve=[[5, v[0]], [10, v[1]]])
+             for s, v in enumerate([(40., 60.), (50., 70.), (45., 62.)])]
+    runs += [dict(method='kd', seed=s, top1=v, curve=[[5, v - 9], [10, v]])
+             for s, v in enumerate([61., 65., 69.])]
+    data = curve_data(runs)
+    assert list(data) == ['baseline', 'kd']
+    assert data['baseline'] == dict(epochs=[5, 10], seeds=3,
+                                    mean=[45., 64.], low=[40., 60.],
+                                    high=[50., 70.])
+    out = learning_curves(str(tmp_path / 'c.png'), runs, {})
+    assert out['lines'] == 2 and out['arms'] == data
+    with Image.open(out['path']) as img:
+        assert img.format == 'PNG'
+    with pytest.raises(ValueError, match='no student run has a curve'):
+        learning_curves(str(tmp_path / 'd.png'), runs[:1], {})
+
+
+def test_progress_counts_runs_and_estimates_time_left(capsys):
+    now = [0.]
+    jobs = [dict(method=m, seed=0, cost=c)
+            for m, c in (('teacher', 300.), ('baseline', 100.),
+                         ('kd', 200.), ('dct', 200.))]
+    progress = Progress(jobs, workers=2, clock=lambda: now[0])
+    assert progress.start(jobs[0]) == ('[progress] run 1/4 (teacher, seed '
+                                       '0), time left estimated once a run '
+                                       'has finished')
+    progress.start(jobs[1])
+    now[0] = 60.
+    progress.finish(jobs[1], dict(seconds=60.))  # 0.6 s per cost unit
+    # Left: kd and dct (400 units = 240 s) and the teacher's predicted
+    # 180 s minus the 60 s it has run, over 2 workers: 180 s.
+    assert progress.seconds_left() == pytest.approx(180.)
+    assert progress.start(jobs[2]).endswith('run 3/4 (kd, seed 0), about '
+                                            '3 min left')
+    now[0] = 400.  # only dct's 120 s is left, shared by 2 workers
+    assert progress.start(jobs[3]).endswith('about 1 min left')
+    now[0] = 401.
+    assert progress.left_text() == 'under a minute left'
+    assert capsys.readouterr().out.count('[progress] run ') == 4
+
+
+def test_students_train_on_the_first_images_of_the_teacher_pool(tmp_path,
+                                                                 capsys):
+    settings = dict(num_classes=5, train_per_class=2,
+                    teacher_train_per_class=5, val_per_class=2,
+                    image_size=32)
+    students, teacher, counts = prepare_data(settings, str(tmp_path))
+    assert (counts['num_train'], counts['num_teacher_train'],
+            counts['num_val']) == (10, 25, 10)
+    lines = {root: (tmp_path / root / 'places365_train_standard.txt')
+             .read_text().splitlines() for root in ('students', 'pool')}
+    assert lines['students'] == [
+        line for line in lines['pool']
+        if int(line.split('/')[-1].split('.')[0]) <= 2]
+    assert ((tmp_path / 'students' / 'places365_val.txt').read_text() ==
+            (tmp_path / 'pool' / 'places365_val.txt').read_text())
+    from dctkd_mm.datasets import Places365
+    assert len(Places365(students, split='train')) == 10
+    assert len(Places365(teacher, split='train')) == 25
+    # Only the students' share changes: the pool is kept.
+    capsys.readouterr()
+    prepare_data(dict(settings, train_per_class=3), str(tmp_path))
+    assert 'reusing' in capsys.readouterr().out
+    assert len((tmp_path / 'students' / 'places365_train_standard.txt')
+               .read_text().splitlines()) == 15
+
+
+def test_sweep_row_marks_missed_targets(tmp_path):
+    result = dict(regime='--epochs 30', baseline=[80., 82.5, 81.], mean=81.2,
+                  std=1.3, teacher=84., gap=2.8, teacher_cached=True,
+                  wall=61., cpu=100., load=2.0,
+                  command='python tools/run_demo.py --epochs 30')
+    line = sweep.row(result)
+    assert line.startswith('| `--epochs 30` | 80.0, 82.5, 81.0 | 81.2 ± 1.3 '
+                           '| 84.0 | +2.8 ✗ | 61 s (teacher cached) |')
+    md = tmp_path / 'r.md'
+    md.write_text('# Regimes\n')
+    sweep.record(str(md), result)
+    sweep.record(str(md), result)
+    text = md.read_text()
+    assert text.count('| Regime |') == 1 and text.count(line) == 2
 
 
 # --- the rescaling rule ---------------------------------------------------
@@ -319,13 +429,15 @@ def test_every_student_starts_from_the_same_weights(tmp_path):
 # --- command line -----------------------------------------------------------
 
 
-def test_defaults_run_every_arm_at_three_seeds_on_two_workers():
+def test_defaults_run_the_paper_arms_at_four_seeds_on_two_workers():
     args = parse_args([])
-    assert args.methods == list(AUTHORS) + ['dct+adaptive'] == list(
+    assert args.methods == ['baseline', 'at', 'kd', 'dct', 'dct+kd'] == list(
         demo_methods.DEFAULT_METHODS)
     assert parse_args(['--methods', 'all']).methods == list(
         demo_methods.DEMO_METHODS)
-    assert args.seeds >= 3 and args.workers == 2 and args.threads == 1
+    assert args.seeds == 4 and args.workers == 2 and args.threads == 1
+    # The teacher learns from more than the students' training set.
+    assert args.teacher_train_per_class > args.train_per_class
     assert args.width == training.CPU_WIDTH and args.device == 'cpu'
     args = parse_args(['--methods', 'baseline,dct', '--seeds', '5',
                        '--val-images', '100', '--num-classes', '8'])
@@ -343,6 +455,8 @@ def test_defaults_run_every_arm_at_three_seeds_on_two_workers():
     (['--seeds', '0'], '--seeds must be >= 1'),
     (['--num-classes', '4'], '--num-classes must be >= 5'),
     (['--image-size', '16'], '--image-size must be >= 32'),
+    (['--val-every', '0'], '--val-every must be >= 1'),
+    (['--warmup-epochs', '-1'], '--warmup-epochs must be >= 0'),
 ])
 def test_bad_options_name_the_option(argv, message, capsys):
     with pytest.raises(SystemExit):
@@ -439,3 +553,91 @@ def test_tiny_demo_twice_gives_identical_tables(tmp_path, capsys):
     with Image.open(tmp_path / 'top1_by_method.png') as img:
         assert img.format == 'PNG'
     assert len(list((tmp_path / 'attention').glob('*.png'))) == 4
+    _check_statistics(data)
+    _check_curves(first, data, tmp_path)
+    _check_progress_and_files(out1, first, tmp_path, runs=7, workers=2)
+    _check_progress_and_files(out2, second, tmp_path, runs=6, workers=0)
+
+
+def _check_statistics(data):
+    """Every comparison's mean difference and 95% interval, recomputed
+    from the runs with scipy's t quantile."""
+    from scipy import stats
+    top1 = {(r['method'], r['seed']): r['top1'] for r in data['runs']}
+    for c in data['comparisons']:
+        diffs = [top1[c['arm'], s] - top1[c['reference'], s]
+                 for s in (0, 1)]
+        half = stats.t.ppf(0.975, 1) * np.std(diffs, ddof=1) / math.sqrt(2)
+        assert c['mean_diff'] == pytest.approx(np.mean(diffs))
+        assert c['ci95'] == pytest.approx([np.mean(diffs) - half,
+                                           np.mean(diffs) + half])
+        assert c['half_width'] == pytest.approx(half)
+    assert [c['key'] for c in data['checks']] == [
+        'baseline_std', 'ci95_half_width', 'seed_from_median',
+        'teacher_gap']
+    base = [top1['baseline', s] for s in (0, 1)]
+    assert data['checks'][0]['value'] == pytest.approx(np.std(base,
+                                                              ddof=1))
+
+
+def _check_curves(out, data, tmp_path):
+    """One line per arm, each point the mean over seeds of the top-1
+    validated after that epoch (--quick: 2 epochs, every epoch)."""
+    curves = out['curves']
+    assert curves['path'] == str(tmp_path / 'learning_curves.png')
+    with Image.open(curves['path']) as img:
+        assert img.format == 'PNG' and img.width > 300
+    assert curves['lines'] == 3 and list(curves['arms']) == ['baseline',
+                                                             'kd', 'dct']
+    for arm, line in curves['arms'].items():
+        mine = [r for r in data['runs'] if r['method'] == arm]
+        assert line['epochs'] == [1, 2]
+        assert line['mean'] == pytest.approx(
+            [np.mean([r['curve'][i][1] for r in mine]) for i in (0, 1)])
+        # The last point is the final top-1 of the table.
+        assert line['mean'][-1] == pytest.approx(np.mean([r['top1']
+                                                          for r in mine]))
+
+
+def _check_progress_and_files(out, result, tmp_path, runs, workers):
+    import re
+    lines = re.findall(r'^\[progress\] run (\d+)/(\d+) \((\S+), seed '
+                       r'(\d)\), (.*)$', out, re.M)
+    assert [(int(n), int(t)) for n, t, *_ in lines] == [
+        (n, runs) for n in range(1, runs + 1)]
+    # The first runs start before any has finished (both workers at once
+    # in parallel), every later one with an estimate in minutes.
+    unknown = 'time left estimated once a run has finished'
+    assert [left == unknown for *_, left in lines] == [
+        i < max(workers, 1) for i in range(runs)]
+    assert all(re.fullmatch(r'about \d+ min left|under a minute left', left)
+               for *_, left in lines[max(workers, 1):])
+    files = ['results.md', 'results.json', 'top1_by_method.png',
+             'learning_curves.png'] + sorted(
+                 f'attention/{p.name}'
+                 for p in (tmp_path / 'attention').glob('*.png'))
+    assert [osp.relpath(p, tmp_path) for p in result['files']] == files
+    closing = out.strip().splitlines()[-1]
+    assert closing.startswith(f'Wrote {len(files)} files to {tmp_path} (')
+    assert closing.endswith('): ' + ', '.join(files))
+
+
+@pytest.mark.slow
+def test_sweep_probes_the_baseline_and_teacher_alone(tmp_path):
+    """``python -m dctkd_mm.demo.sweep`` at the tiny setting: baseline and
+    teacher only, one row per regime with the command that repeats it."""
+    md = tmp_path / 'regimes.md'
+    results = sweep.main(['--seeds', '2', '--work-dir', str(tmp_path / 'w'),
+                          '--record', str(md),
+                          '--regime=--quick --workers 0'])
+    data = json.loads((tmp_path / 'w' / 'results.json').read_text())
+    assert {r['method'] for r in data['runs']} == {'teacher', 'baseline'}
+    base = [r['top1'] for r in data['runs'] if r['method'] == 'baseline']
+    teacher = data['runs'][0]['top1']
+    (result, ) = results
+    assert result['baseline'] == base
+    assert result['gap'] == pytest.approx(teacher - np.mean(base))
+    assert result['wall'] > 0 and result['cpu'] > 0
+    assert result['command'] == ('python tools/run_demo.py --quick '
+                                 '--workers 0 --methods baseline --seeds 2')
+    assert sweep.row(result) in md.read_text()

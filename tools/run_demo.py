@@ -1,9 +1,10 @@
-"""Synthetic-scene demo: teacher, every distillation arm at 3 paired seeds,
-a table with 95% intervals and verdicts, a chart. About 6 minutes on two
-CPU cores (see the README, "What the demo shows")::
+"""Synthetic-scene demo: a teacher, then the baseline, AT, KD, DCT and
+DCT+KD students at 5 paired seeds; a table with 95% intervals and
+verdicts, a bar chart, learning curves and attention maps. Under 10
+minutes on two CPU cores (see docs/demo.md)::
 
-    python tools/run_demo.py                       # all arms, 3 seeds
-    python tools/run_demo.py --methods baseline,dct,dct+kd --seeds 5
+    python tools/run_demo.py                       # the default run
+    python tools/run_demo.py --methods all         # every registered arm
     python tools/run_demo.py --device cuda         # full-width networks
 
 The logic lives in :mod:`dctkd_mm.demo`; ``--help`` lists the options.

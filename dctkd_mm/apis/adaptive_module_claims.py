@@ -120,7 +120,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     from dctkd_mm.demo import training
     from dctkd_mm.demo.loss_scaling import area_ratio
     from dctkd_mm.demo.methods import BASELINE, DEMO_METHODS, get_methods
-    from dctkd_mm.demo.pipeline import generate_data, teacher_job
+    from dctkd_mm.demo.data import prepare_data
+    from dctkd_mm.demo.pipeline import teacher_job
     from dctkd_mm.demo.settings import parse_args, run_settings
 
     extra = argparse.ArgumentParser(add_help=False)
@@ -132,16 +133,25 @@ def main(argv: Optional[List[str]] = None) -> dict:
     settings = run_settings(args)
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    data_root = osp.join(work_dir, 'data')
-    generate_data(settings, data_root)
+    data_root, teacher_root, _ = prepare_data(settings,
+                                              osp.join(work_dir, 'data'))
     base_config = DEMO_METHODS[BASELINE].config_path
     ratio = area_ratio(training.stage_map_sizes(settings, base_config))
 
-    job, cache = teacher_job(settings, data_root, work_dir)
+    job, cache = teacher_job(settings, teacher_root, work_dir)
     teacher_ckpt = osp.join(cache, 'teacher.pth')
     if not osp.isfile(teacher_ckpt):
         print(f'[teacher] training into {cache}', flush=True)
-        training.run_job(job)
+        # torch's default of one thread per core, in this process beside
+        # other busy ones, made the teacher's steps 20 times slower on 2
+        # shared cores; the demo's --threads (1) is what its workers use.
+        import torch
+        threads = torch.get_num_threads()
+        torch.set_num_threads(args.threads)
+        try:
+            training.run_job(job)
+        finally:
+            torch.set_num_threads(threads)
         shutil.copyfile(training.last_checkpoint(job['work_dir']),
                         teacher_ckpt)
     methods = get_methods(args.methods)

@@ -3,123 +3,77 @@ several paired seeds -> table with 95% intervals, chart, attention maps.
 
 Steps, all under ``--work-dir`` (default ``work_dirs/demo``):
 
-1. Write the synthetic scene dataset to ``data/`` (kept while the data
-   settings are unchanged).
+1. Write the synthetic scene dataset to ``data/pool/`` (the teacher's
+   training pool and the validation set) and the students' subset of it
+   to ``data/students/`` (see :mod:`dctkd_mm.demo.data`; kept while the
+   data settings are unchanged).
 2. Train the ResNet-50 teacher, or reuse the cached one trained with the
    same config and data (``teacher/<hash>/``).
 3. Per seed, save one initial ResNet-18 student; every arm's student of
    that seed starts from it. Train every (arm, seed) run, ``--workers``
-   at a time (the baseline runs start while the teacher trains).
+   at a time (the baseline runs start while the teacher trains), with a
+   progress line as each starts.
 4. Write ``results.md``, ``results.json`` (``runs``: one entry per
-   trained model), ``top1_by_method.png`` and ``attention/*.png``.
+   trained model, with its validation curve; ``comparisons`` with
+   ``mean_diff`` and ``ci95``; ``checks``), ``top1_by_method.png``,
+   ``learning_curves.png`` and ``attention/*.png``.
 """
 import hashlib
 import json
-import multiprocessing
 import os
 import os.path as osp
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Dict, List, Optional
 
 from . import training
 from .chart import top1_chart
+from .curves import learning_curves
+from .data import pool_size, prepare_data
 from .loss_scaling import area_ratio
 from .methods import BASELINE, DEMO_METHODS, TEACHER_CONFIG
 from .methods import CONFIG_DIR, get_methods
 from .report import build_report, write_results
+from .scheduling import Progress, job_cost, run_jobs, validations
 from .settings import parse_args, run_settings
 
 MODELS = ('MMPretrain ResNet-50 teacher and ResNet-18 students '
           '(base_channels {width}), trained from scratch')
 
 
-def generate_data(settings: dict, data_root: str) -> dict:
-    """Write the dataset unless ``data_root`` holds one made with the same
-    settings (``settings.json``); return the generator's settings and
-    counts."""
-    from dctkd_mm.datasets.synthetic_scenes import generate_synthetic_scenes
-    wanted = dict(num_classes=settings['num_classes'],
-                  train_per_class=settings['train_per_class'],
-                  val_per_class=settings['val_per_class'],
-                  image_size=settings['image_size'], seed=0)
-    stamp = osp.join(data_root, 'settings.json')
-    if osp.isfile(stamp):
-        with open(stamp) as f:
-            if json.load(f) == wanted:
-                print(f'[data] reusing {data_root} (same settings)',
-                      flush=True)
-                return _counts(wanted)
-        shutil.rmtree(data_root)
-    print(f'[data] writing synthetic scenes to {data_root}', flush=True)
-    generate_synthetic_scenes(data_root, **wanted)
-    with open(stamp, 'w') as f:
-        json.dump(wanted, f)
-    return _counts(wanted)
-
-
-def _counts(data: dict) -> dict:
-    return dict(data, num_train=data['num_classes'] * data['train_per_class'],
-                num_val=data['num_classes'] * data['val_per_class'])
-
-
-def teacher_job(settings: dict, data_root: str, work_dir: str):
+def teacher_job(settings: dict, teacher_root: str, work_dir: str):
     """The teacher's job and its cache directory, named by a hash of its
-    merged config and the data settings."""
+    merged config and the data settings of its pool."""
     config = osp.join(CONFIG_DIR, TEACHER_CONFIG)
-    options = training.teacher_options(settings, data_root)
+    options = training.teacher_options(settings, teacher_root)
     cfg, _ = training.load_run_config(config, options)
     key = hashlib.sha256(json.dumps(
-        [cfg.to_dict(), settings['train_per_class'],
-         settings['val_per_class']], sort_keys=True,
-        default=str).encode()).hexdigest()[:16]
+        [cfg.to_dict(), pool_size(settings), settings['val_per_class']],
+        sort_keys=True, default=str).encode()).hexdigest()[:16]
     cache = osp.join(work_dir, 'teacher', key)
     job = dict(method='teacher', seed=0, config=config, options=options,
                ratio=None, work_dir=osp.join(cache, 'run'),
-               verbose=settings['verbose'])
+               verbose=settings['verbose'],
+               cost=job_cost('teacher', settings['num_classes'] *
+                             pool_size(settings), settings['teacher_epochs'],
+                             settings['num_classes'] *
+                             settings['val_per_class'], 1))
     return job, cache
 
 
-def _init_worker(threads: int, device: str) -> None:
-    if device == 'cpu':  # before CUDA is initialised in this process
-        os.environ['CUDA_VISIBLE_DEVICES'] = ''
-    import torch
-    torch.set_num_threads(threads)
-
-
-def run_jobs(gate: Optional[dict], free: List[dict], gated: List[dict],
-             on_done, workers: int, threads: int, device: str) -> None:
-    """Run every job, passing ``(job, result)`` to ``on_done`` as each
-    finishes. ``gated`` jobs (the distillation runs) start once ``gate``
-    (the teacher, None if cached) is done; ``free`` ones (the baselines)
-    run alongside it. ``workers`` processes, or this one for 0."""
-    first = ([gate] if gate else []) + free
-    if workers == 0:
-        for job in first + gated:
-            on_done(job, training.run_job(job))
-        return
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context('spawn'),
-        initializer=_init_worker, initargs=(threads, device))
-    try:
-        pending = {pool.submit(training.run_job, j): j
-                   for j in (first if gate else first + gated)}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = pending.pop(future)
-                on_done(job, future.result())
-                if job is gate:
-                    pending.update({pool.submit(training.run_job, j): j
-                                    for j in gated})
-    finally:
-        pool.shutdown(cancel_futures=True)
+def _student_cost(settings: dict, distills: bool) -> float:
+    return job_cost('distill' if distills else 'student',
+                    settings['num_classes'] * settings['train_per_class'],
+                    settings['epochs'],
+                    settings['num_classes'] * settings['val_per_class'],
+                    validations(settings['epochs'], settings['val_every']))
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     """Run the demo; return the report (``rows``, ``comparisons``,
-    ``text``) with ``runs`` and ``settings`` added."""
+    ``checks``, ``text``) with ``runs``, ``settings``, ``curves`` (what
+    the learning-curve figure drew) and ``files`` (every file written)
+    added."""
     args = parse_args(argv)
     start = time.time()
     import torch
@@ -130,8 +84,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     methods = get_methods(args.methods)
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
-    data_root = osp.join(work_dir, 'data')
-    data = generate_data(settings, data_root)
+    data_root, teacher_root, data = prepare_data(
+        settings, osp.join(work_dir, 'data'))
 
     base_config = DEMO_METHODS[BASELINE].config_path
     sizes = training.stage_map_sizes(settings, base_config)
@@ -139,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     print(f'[scaling] student maps {sizes} px vs the authors\' '
           f'(56, 28, 14, 7): area ratio {ratio:.2f}', flush=True)
 
-    job, cache = teacher_job(settings, data_root, work_dir)
+    job, cache = teacher_job(settings, teacher_root, work_dir)
     teacher_ckpt = osp.join(cache, 'teacher.pth')
     teacher_metrics = osp.join(cache, 'metrics.json')
     runs: List[dict] = []
@@ -147,7 +101,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(f'[teacher] skipped: cached {teacher_ckpt} has the same config'
               ' and data (delete it to retrain)', flush=True)
         with open(teacher_metrics) as f:
-            runs.append(json.load(f))
+            runs.append(dict(json.load(f), cached=True))
         job = None
     else:
         print(f'[teacher] training ResNet-50 into {cache}', flush=True)
@@ -160,6 +114,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             student = training.student_job(method, settings, data_root, seed,
                                            init, teacher_ckpt, ratio,
                                            work_dir)
+            student['cost'] = _student_cost(settings, method.distills)
             (gated if method.distills else free).append(student)
     print(f'[students] {len(methods) * args.seeds} runs '
           f'({len(methods)} arms x {args.seeds} seeds), {args.workers} '
@@ -185,8 +140,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.workers == 0:
         torch.set_num_threads(args.threads)
     try:
+        progress = Progress(([job] if job else []) + free + gated,
+                            args.workers)
         run_jobs(job, free, gated, on_done, args.workers, args.threads,
-                 args.device)
+                 args.device, progress)
     finally:
         torch.set_num_threads(threads)
     # Registry order, then seed: the same list however the jobs finished.
@@ -204,6 +161,8 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
             weights.setdefault(run['method'], {})[name] = round(value, 4)
     summary = dict(data, models=MODELS.format(width=args.width),
                    teacher_epochs=args.teacher_epochs, epochs=args.epochs,
+                   warmup_epochs=args.warmup_epochs,
+                   val_every=args.val_every, methods=list(methods),
                    seeds=args.seeds, width=args.width, device=args.device,
                    area_ratio=ratio, loss_weights=weights,
                    loss_weights_text='; '.join(
@@ -219,20 +178,29 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
                           'nothing.**\n\n' + report['text'])
     summary['total_seconds'] = time.time() - start
     write_results(work_dir, report, runs, summary)
-    chart = top1_chart(osp.join(work_dir, 'top1_by_method.png'), runs,
-                       report['rows'], labels,
-                       title=f'{data["num_val"]} val images, '
-                       f'{args.seeds} seeds per arm')
+    written = [osp.join(work_dir, n) for n in ('results.md',
+                                                'results.json')]
+    written.append(top1_chart(
+        osp.join(work_dir, 'top1_by_method.png'), runs, report['rows'],
+        labels, title=f'{data["num_val"]} val images, {args.seeds} seeds '
+        'per arm'))
+    curves = learning_curves(
+        osp.join(work_dir, 'learning_curves.png'), runs, labels,
+        title=f'Validation top-1 ({data["num_val"]} images): mean over '
+        f'{args.seeds} seeds, band = lowest to highest seed')
+    written.append(curves['path'])
     figure_arm = next((m for m in ('dct', 'dct+kd', 'dct-ii')
                        if m in methods), None)
     if figure_arm is not None:
         run_dir = osp.join(work_dir, f'{figure_arm}_seed0')
-        write_attention_figures(
+        written += write_attention_figures(
             osp.join(work_dir, 'attention'), data_root,
             training.student_job(methods[figure_arm], settings, data_root,
                                  0, '', '', ratio, work_dir),
             training.last_checkpoint(run_dir))
     print(report['text'])
-    print(f'Wrote results.md, results.json and {osp.basename(chart)} to '
-          f'{work_dir} ({summary["total_seconds"]:.0f} s in all).')
-    return dict(report, runs=runs, settings=summary)
+    names = ', '.join(osp.relpath(p, work_dir) for p in written)
+    print(f'Wrote {len(written)} files to {work_dir} '
+          f'({time.time() - start:.0f} s in all): {names}', flush=True)
+    return dict(report, runs=runs, settings=summary, curves=curves,
+                files=written)

@@ -5,6 +5,7 @@ tested on known numbers without training anything.
 """
 import json
 import os.path as osp
+import statistics as pystats
 from typing import Dict, List, Sequence
 
 from .statistics import binomial_se, comparisons, mean_std
@@ -71,14 +72,98 @@ def comparisons_table(results: List[dict]) -> str:
     return '\n'.join(lines)
 
 
+#: What makes the demo a precise instrument (issue 21), checked on every
+#: run: ``(key, description, limit, 'max' or 'min')``.
+TARGETS = (
+    ('baseline_std', 'baseline top-1 std over seeds', 1.5, 'max'),
+    ('ci95_half_width', 'widest 95% half-width of an arm minus the '
+     'baseline', 3.0, 'max'),
+    ('seed_from_median', 'farthest seed from its arm\'s median top-1', 10.0,
+     'max'),
+    ('teacher_gap', 'teacher minus baseline mean top-1', 5.0, 'min'),
+)
+
+
+def instrument_checks(runs: List[dict], results: List[dict]) -> List[dict]:
+    """Each target of :data:`TARGETS` with this run's ``value`` and whether
+    it is ``met`` (both None where the run cannot tell, e.g. one seed)."""
+    students = [r for r in runs if r['method'] != 'teacher']
+    base = [r['top1'] for r in students if r['method'] == 'baseline']
+    teacher = [r['top1'] for r in runs if r['method'] == 'teacher']
+    widths = [c['half_width'] for c in results
+              if c['reference'] == 'baseline' and c['half_width'] is not None]
+    arms = {r['method'] for r in students}
+    far = [max(abs(v - pystats.median(vs)) for v in vs) for vs in
+           ([r['top1'] for r in students if r['method'] == m] for m in arms)]
+    values = dict(
+        baseline_std=mean_std(base)[1] if len(base) > 1 else None,
+        ci95_half_width=max(widths) if widths else None,
+        seed_from_median=max(far) if far else None,
+        teacher_gap=(teacher[0] - mean_std(base)[0]
+                     if teacher and base else None))
+    out = []
+    for key, what, limit, kind in TARGETS:
+        value = values[key]
+        if value is not None:
+            value = float(value)  # numpy's bool is no JSON
+        met = None if value is None else bool(
+            value <= limit if kind == 'max' else value >= limit)
+        out.append(dict(key=key, what=what, limit=limit, kind=kind,
+                        value=value, met=met))
+    return out
+
+
+def checks_text(checks: List[dict]) -> str:
+    parts = []
+    for c in checks:
+        bound = f'{"≤" if c["kind"] == "max" else "≥"} {c["limit"]:g}'
+        if c['value'] is None:
+            parts.append(f'{c["what"]}: n/a ({bound})')
+        else:
+            parts.append(f'{c["what"]}: {c["value"]:.1f} ({bound}, '
+                         f'{"met" if c["met"] else "**not met**"})')
+    return 'Instrument checks: ' + '; '.join(parts) + '.'
+
+
+def losses_table(runs: List[dict], labels: Dict[str, str]) -> str:
+    """Each logged loss term (weighted, as the optimiser saw it), averaged
+    over the last epoch and then over seeds; '' if no run logged any."""
+    arms = [m for m in dict.fromkeys(r['method'] for r in runs)
+            if m != 'teacher' and any(r['method'] == m and r.get('losses')
+                                      for r in runs)]
+    keys = sorted({k for r in runs if r['method'] in arms
+                   for k in r.get('losses', {})},
+                  key=lambda k: (k != 'loss', k))
+    if not arms:
+        return ''
+    lines = ['| Method | ' + ' | '.join(f'`{k}`' for k in keys) + ' |',
+             '|' + '---|' * (len(keys) + 1)]
+    for arm in arms:
+        cells = []
+        for key in keys:
+            values = [r['losses'][key] for r in runs
+                      if r['method'] == arm and key in r.get('losses', {})]
+            cells.append(f'{sum(values) / len(values):.3g}' if values
+                         else '')
+        lines.append(f'| {labels.get(arm, arm)} | ' + ' | '.join(cells) +
+                     ' |')
+    return '\n'.join(lines)
+
+
 def build_report(runs: List[dict], settings: Dict[str, object],
                  labels: Dict[str, str], references: Sequence[str]) -> dict:
-    """Everything the report says: ``rows``, ``comparisons``, ``text``."""
+    """Everything the report says: ``rows``, ``comparisons``, ``checks``
+    (:func:`instrument_checks`), ``text``."""
     students = [r for r in runs if r['method'] != 'teacher']
     rows = summarise(runs, ['teacher'] + list(labels))
     arms = [row['method'] for row in rows if row['method'] != 'teacher']
     results = comparisons(students, arms, references)
+    checks = instrument_checks(runs, results)
     num_val = settings.get('num_val') or 0
+    pool = settings.get('num_teacher_train')
+    pool = (f' (the teacher on {pool}: the students\' images and more of '
+            'the same generator)' if pool and pool != settings.get(
+                'num_train') else '')
     se = (f'one top-1 near 50% on {num_val} validation images has a '
           f'standard error of {binomial_se(50., num_val):.1f} points. '
           if num_val else '')
@@ -86,7 +171,7 @@ def build_report(runs: List[dict], settings: Dict[str, object],
         '# dctkd_mm demo: synthetic scenes', '',
         f'{settings.get("models", "")}', '',
         f'{settings.get("num_classes")} classes, '
-        f'{settings.get("num_train")} train / {num_val} val images, '
+        f'{settings.get("num_train")} train{pool} / {num_val} val images, '
         f'{settings.get("image_size")} px; teacher '
         f'{settings.get("teacher_epochs")} epochs, students '
         f'{settings.get("epochs")} epochs; student seeds '
@@ -97,12 +182,18 @@ def build_report(runs: List[dict], settings: Dict[str, object],
         'Paired differences (arm minus reference, same seed), 95% t '
         f'interval over seeds; {se}Verdict: **better** / **worse** when the '
         'whole interval is above / below 0, else **not distinguishable**.',
-        '', comparisons_table(results), '',
+        '', comparisons_table(results), '', checks_text(checks), '',
         f'Loss weights used (authors\' x map-size factor '
         f'{settings.get("area_ratio", 0):.2f}**e, see '
         'dctkd_mm/demo/loss_scaling.py): '
         f'{settings.get("loss_weights_text", "")}', '']
-    return dict(rows=rows, comparisons=results, text='\n'.join(lines))
+    table = losses_table(runs, labels)
+    if table:
+        lines += ['Loss terms in the last epoch (weighted, as the optimiser '
+                  'saw them; mean over the epoch\'s logged steps, then over '
+                  'seeds; `loss` is their sum):', '', table, '']
+    return dict(rows=rows, comparisons=results, checks=checks,
+                text='\n'.join(lines))
 
 
 def write_results(work_dir: str, report: dict, runs: List[dict],
@@ -113,4 +204,5 @@ def write_results(work_dir: str, report: dict, runs: List[dict],
         f.write(report['text'])
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
         json.dump(dict(settings=settings, runs=runs, summary=report['rows'],
-                       comparisons=report['comparisons']), f, indent=2)
+                       comparisons=report['comparisons'],
+                       checks=report.get('checks', [])), f, indent=2)

@@ -65,7 +65,9 @@ def paired_comparison(runs: List[dict], arm: str, reference: str,
 
     Returns None if they share no seed; else a dict with ``arm``,
     ``reference``, ``seeds``, ``differences`` (per seed), ``mean``,
-    ``low``, ``high`` and ``verdict``.
+    ``low``, ``high``, ``verdict``, and the same interval under the names
+    ``results.json`` readers look for: ``mean_diff`` and ``ci95`` (``[low,
+    high]``, None for one seed) with its ``half_width``.
     """
     by_seed = {}
     for run in runs:
@@ -78,7 +80,9 @@ def paired_comparison(runs: List[dict], arm: str, reference: str,
     mean, low, high = t_interval(diffs, confidence)
     return dict(arm=arm, reference=reference, seeds=seeds,
                 differences=diffs, mean=mean, low=low, high=high,
-                verdict=verdict(low, high))
+                verdict=verdict(low, high), mean_diff=mean,
+                ci95=None if low is None else [low, high],
+                half_width=None if low is None else (high - low) / 2)
 
 
 def comparisons(runs: List[dict], arms: Sequence[str],

@@ -17,6 +17,9 @@ from .loss_scaling import rescale_distill_losses
 #: ResNet widths: ``base_channels`` of the demo (quarter width on a CPU)
 #: and of the networks the paper uses (``--device cuda``).
 CPU_WIDTH, FULL_WIDTH = 16, 64
+#: The demo's students' learning rate at batch 32; another batch size
+#: scales it linearly (the same step size per image).
+STUDENT_LR, STUDENT_BATCH = 0.1, 32
 #: Final feature channels per ``base_channels``: ResNet-18 and ResNet-50.
 HEAD_CHANNELS = {18: 8, 50: 32}
 
@@ -28,9 +31,11 @@ def _model_keys(distills: bool):
 
 
 def run_options(settings: dict, data_root: str, seed: int, epochs: int,
-                distills: bool) -> Dict[str, object]:
+                distills: bool, warmup: int = 1,
+                val_every: int = 0) -> Dict[str, object]:
     """Dotted config overrides shared by every run: data, classes, width,
-    schedule length and seed."""
+    schedule (``warmup`` epochs of linear warm-up, then cosine to zero),
+    validation every ``val_every`` epochs (0: after the last only), seed."""
     opts = {f'{loader}.dataset.data_root': data_root
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader')}
@@ -42,19 +47,25 @@ def run_options(settings: dict, data_root: str, seed: int, epochs: int,
         opts[f'{key}.backbone.base_channels'] = width
         opts[f'{key}.backbone.stem_channels'] = width
         opts[f'{key}.head.in_channels'] = width * HEAD_CHANNELS[depth]
-    # One warm-up epoch, cosine over the rest (over epoch 0 too, for a
-    # one-epoch run).
+    # Warm-up, then cosine over the rest. The warm-up leaves at least one
+    # epoch of decay; without one, the LinearLR step is a no-op (factor 1)
+    # rather than removed, so that every run has the same scheduler list.
+    warmup = max(0, min(warmup, epochs - 1))
     opts.update({'train_cfg.max_epochs': epochs,
-                 'train_cfg.val_interval': epochs,
-                 'param_scheduler.1.begin': min(1, epochs - 1),
+                 'train_cfg.val_interval': val_every or epochs,
+                 'param_scheduler.0.end': max(warmup, 1),
+                 'param_scheduler.0.start_factor': 0.1 if warmup else 1.0,
+                 'param_scheduler.1.begin': warmup,
                  'param_scheduler.1.end': epochs,
-                 'param_scheduler.1.T_max': max(epochs - 1, 1),
+                 'param_scheduler.1.T_max': max(epochs - warmup, 1),
                  'randomness.seed': seed})
     return opts
 
 
 def teacher_options(settings: dict, data_root: str) -> Dict[str, object]:
     """Overrides of the teacher run (a plain ResNet-50 classifier)."""
+    # The teacher's schedule does not follow the students' warm-up or
+    # validation settings, so that changing those keeps the cached teacher.
     opts = run_options(settings, data_root, 0, settings['teacher_epochs'],
                        distills=False)
     opts['model.head.in_channels'] = settings['width'] * HEAD_CHANNELS[50]
@@ -129,8 +140,10 @@ def save_student_init(settings: dict, config_path: str, seed: int,
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     model.init_weights()
-    torch.save({'state_dict': model.state_dict(), 'meta': {'seed': seed}},
-               path)
+    # A plain dict: the OrderedDict's ``_metadata`` attribute is not plain
+    # data, which a strict checkpoint reader may refuse.
+    torch.save({'state_dict': dict(model.state_dict()),
+                'meta': {'seed': seed}}, path)
 
 
 def student_job(method, settings: dict, data_root: str, seed: int,
@@ -138,9 +151,13 @@ def student_job(method, settings: dict, data_root: str, seed: int,
                 work_dir: str) -> dict:
     """A picklable description of one student run."""
     opts = run_options(settings, data_root, seed, settings['epochs'],
-                       method.distills)
+                       method.distills, settings.get('warmup_epochs', 1),
+                       settings.get('val_every', 0))
     key = _model_keys(method.distills)[0]
     opts[f'{key}.init_cfg'] = dict(type='Pretrained', checkpoint=init)
+    batch = settings.get('batch_size', STUDENT_BATCH)
+    opts['train_dataloader.batch_size'] = batch
+    opts['optim_wrapper.optimizer.lr'] = STUDENT_LR * batch / STUDENT_BATCH
     if method.distills:
         opts['model.teacher_ckpt'] = teacher_ckpt
     return dict(method=method.name, seed=seed, config=method.config_path,
@@ -179,7 +196,8 @@ def run_job(job: dict) -> dict:
                 seconds=time.time() - start,
                 cpu_seconds=time.process_time() - cpu_start,
                 **read_final_metrics(work_dir),
-                loss_weights={k: v['weight'] for k, v in weights.items()})
+                loss_weights={k: v['weight'] for k, v in weights.items()},
+                **read_curve_and_losses(work_dir))
 
 
 @contextlib.contextmanager
@@ -216,6 +234,24 @@ def read_final_metrics(work_dir: str) -> Dict[str, float]:
     return {key.split('/')[-1]: metrics[key]
             for key in ('accuracy/top1', 'accuracy/top5',
                         'accuracy/mean_class') if key in metrics}
+
+
+def read_curve_and_losses(work_dir: str) -> Dict[str, object]:
+    """``curve``: ``[epoch, top1]`` of every validation; ``losses``: each
+    logged loss term averaged over the last epoch's training records (the
+    weighted values the optimiser saw, to compare the terms' sizes)."""
+    curve, train = [], []
+    for record in newest_scalar_records(work_dir):
+        if 'accuracy/top1' in record:
+            curve.append([int(record['step']), record['accuracy/top1']])
+        elif 'epoch' in record and any('loss' in k for k in record):
+            train.append(record)
+    last = [r for r in train if r['epoch'] == max(
+        (r['epoch'] for r in train), default=None)]
+    keys = sorted({k for r in last for k in r if 'loss' in k})
+    losses = {k: sum(r[k] for r in last if k in r) /
+              sum(1 for r in last if k in r) for k in keys}
+    return dict(curve=curve, losses=losses)
 
 
 def last_checkpoint(work_dir: str) -> str:
