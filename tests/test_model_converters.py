@@ -265,3 +265,15 @@ def test_source_is_never_overwritten_without_force(tmp_path, monkeypatch):
     converted = torch.load(src)
     assert converted['meta']['converted_from'] == 'x.pth'
     assert not [f for f in os.listdir(tmp_path) if f.endswith('.partial')]
+
+
+def test_keys_read_from_the_file_are_shown_bounded(tmp_path):
+    """Issue 17: a refusal quotes the file's keys by a short prefix and at
+    most 12 of them, whatever their length or number."""
+    keys = {'k' * 1_000_000: 1, **{f'extra{i}': i for i in range(50)}}
+    src = str(tmp_path / 'long.pth')
+    torch.save(keys, src)
+    with pytest.raises(UnrecognisedCheckpointError) as info:
+        convert_checkpoint(src, str(tmp_path / 'y.pth'))
+    message = str(info.value)
+    assert len(message) < 2000 and 'and 39 more' in message

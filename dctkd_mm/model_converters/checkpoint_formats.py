@@ -18,6 +18,8 @@ from typing import Dict, Mapping, Tuple
 
 import torch
 
+from ..compat.describe import describe
+
 # Top-level keys each wrapped format may carry beside its weights.
 CSAIL_KEYS = frozenset({'state_dict', 'epoch', 'arch', 'best_prec1',
                         'optimizer'})
@@ -62,7 +64,7 @@ def unwrap_checkpoint(obj, source: str) -> Tuple[Dict[str, torch.Tensor],
     else:
         raise UnrecognisedCheckpointError(
             f'{source}: unrecognised checkpoint format; top-level keys '
-            f'{sorted(map(str, keys))[:12]}. Expected a torchvision state '
+            f'{_shown(keys)}. Expected a torchvision state '
             "dict, CSAIL's Places365 checkpoint ('state_dict', 'epoch', "
             "'arch', ...) or the authors' ('model_state_dict', 'CONFIG', "
             "...).")
@@ -70,15 +72,23 @@ def unwrap_checkpoint(obj, source: str) -> Tuple[Dict[str, torch.Tensor],
             str(k).startswith(('backbone.', 'head.', 'architecture.'))
             for k in inner):
         raise UnrecognisedCheckpointError(
-            f'{source}: its keys (e.g. {next(iter(inner))!r}) are already '
-            'in MMPretrain/MMRazor layout; nothing to convert.')
-    unexpected = sorted(map(str, keys - allowed))
+            f'{source}: its keys (e.g. {describe(next(iter(inner)))}) are '
+            'already in MMPretrain/MMRazor layout; nothing to convert.')
+    unexpected = keys - allowed
     if unexpected:
         raise UnrecognisedCheckpointError(
             f'{source}: looks like a {fmt} checkpoint but has unexpected '
-            f'top-level keys {unexpected}; expected only {sorted(allowed)}.')
+            f'top-level keys {_shown(unexpected)}; expected only '
+            f'{sorted(allowed)}.')
     if not _is_tensor_dict(inner):
         raise UnrecognisedCheckpointError(
             f'{source}: the {fmt} checkpoint\'s weights are not a dict of '
             'tensors.')
     return _strip_module_prefix(inner), fmt
+
+
+def _shown(keys, most: int = 12) -> str:
+    """Keys read from a file, for a message: each bounded, at most ``most``."""
+    shown = [describe(k) for k in sorted(keys, key=str)[:most]]
+    more = f' and {len(keys) - most} more' if len(keys) > most else ''
+    return '[' + ', '.join(shown) + ']' + more
