@@ -1,6 +1,12 @@
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
+
+#: Where the package carries ``configs/`` (dctkd_mm/packaged_configs.py).
+PACKAGED_CONFIGS = osp.join('dctkd_mm', '.mim', 'configs')
 
 
 def read_version():
@@ -10,6 +16,32 @@ def read_version():
     return scope['__version__']
 
 
+def carry_configs():
+    """Put ``configs/`` inside the package, as MMPretrain's setup.py puts
+    it in ``mmpretrain/.mim``: a symlink for an editable install (edits
+    show at once), a copy when a wheel or an sdist is built."""
+    if {'develop', 'editable_wheel'} & set(sys.argv):
+        mode = 'link'
+    elif {'bdist_wheel', 'sdist', 'build', 'build_py'} & set(sys.argv):
+        mode = 'copy'
+    else:
+        return  # metadata queries: nothing is built
+    root = osp.dirname(osp.abspath(__file__))
+    source = osp.join(root, 'configs')
+    target = osp.join(root, PACKAGED_CONFIGS)
+    if osp.islink(target) or osp.isfile(target):
+        os.remove(target)
+    elif osp.isdir(target):
+        shutil.rmtree(target)
+    os.makedirs(osp.dirname(target), exist_ok=True)
+    if mode == 'link':
+        os.symlink(osp.relpath(source, osp.dirname(target)), target)
+    else:
+        shutil.copytree(source, target,
+                        ignore=shutil.ignore_patterns('__pycache__'))
+
+
+carry_configs()
 setup(
     name='dctkd_mm',
     version=read_version(),
@@ -18,6 +50,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['dctkd_mm', 'dctkd_mm.*']),
+    package_data={'dctkd_mm': ['.mim/configs/**/*']},
     python_requires='>=3.8',
     # mmcv (full or lite, 2.0.x-2.1.x) is deliberately not listed: pip
     # cannot express "mmcv or mmcv-lite", and listing either would clobber

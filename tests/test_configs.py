@@ -248,3 +248,16 @@ def test_test_pipeline_equals_the_authors_torchvision_transform(tmp_path):
         T.Normalize([0.43216, 0.394666, 0.37645], [0.22803, 0.22145, 0.216989])
     ])(Image.open(path).convert('RGB'))
     torch.testing.assert_close(ours, authors, rtol=0, atol=1e-5)
+
+
+def test_flagship_is_the_zoo_dct_places365_recipe():
+    """The flagship is a short name for the zoo's config: the same merged
+    settings, so a change to the recipe is made in one file."""
+    zoo = Config.fromfile(osp.join(
+        CONFIG_DIR,
+        'distill/dct/dct_resnet50_resnet18_1xb128-70e_places365.py'))
+    flagship = Config.fromfile(osp.join(CONFIG_DIR,
+                                        'dct_kd_r50_r18_places365.py'))
+    assert flagship.to_dict() == zoo.to_dict()
+    assert flagship.model.teacher_ckpt == 'checkpoints/resnet50_places365.pth'
+    assert flagship.model.distiller.distill_losses.loss_dct.loss_weight == 1

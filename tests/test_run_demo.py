@@ -255,18 +255,25 @@ def test_students_train_on_the_first_images_of_the_teacher_pool(tmp_path,
 
 def test_sweep_row_marks_missed_targets(tmp_path):
     result = dict(regime='--epochs 30', baseline=[80., 82.5, 81.], mean=81.2,
-                  std=1.3, teacher=84., gap=2.8, teacher_cached=True,
-                  wall=61., cpu=100., load=2.0,
+                  std=1.3, last_gain=4.25, teacher=84., gap=2.8,
+                  teacher_cached=True, wall=61., cpu=100., load=2.0,
                   command='python tools/run_demo.py --epochs 30')
     line = sweep.row(result)
     assert line.startswith('| `--epochs 30` | 80.0, 82.5, 81.0 | 81.2 ± 1.3 '
-                           '| 84.0 | +2.8 ✗ | 61 s (teacher cached) |')
+                           '| +4.2 | 84.0 | +2.8 ✗ | 61 s (teacher cached) |')
     md = tmp_path / 'r.md'
     md.write_text('# Regimes\n')
     sweep.record(str(md), result)
     sweep.record(str(md), result)
     text = md.read_text()
     assert text.count('| Regime |') == 1 and text.count(line) == 2
+
+
+def test_sweep_last_gain_is_the_mean_gain_over_the_last_interval():
+    curves = [[[5, 40.], [10, 80.], [15, 90.]], [[5, 50.], [10, 86.],
+                                                  [15, 88.]]]
+    assert sweep.last_gain(curves) == 6.0
+    assert sweep.last_gain([[[20, 93.]]]) is None
 
 
 # --- the rescaling rule ---------------------------------------------------

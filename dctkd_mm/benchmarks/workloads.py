@@ -2,17 +2,15 @@
 distillation step and its parts (student step, teacher forward)."""
 import contextlib
 import copy
-import os.path as osp
 from typing import Callable, List, Optional, Tuple
 
 import torch
 
-import dctkd_mm
+from dctkd_mm.packaged_configs import config_file
 
-# The flagship config, next to the package in a source checkout (the
-# benchmarks time the repository's own configs).
-FLAGSHIP = osp.join(osp.dirname(osp.dirname(osp.abspath(dctkd_mm.__file__))),
-                    'configs', 'dct_kd_r50_r18_places365.py')
+# The flagship config, as the installed package carries it (the
+# benchmarks time the project's own configs).
+FLAGSHIP = config_file('dct_kd_r50_r18_places365.py')
 
 # ResNet stage outputs at a 224 px input: (stride, student C, teacher C).
 RESNET_STAGES = ((4, 64, 256), (8, 128, 512), (16, 256, 1024),

@@ -27,11 +27,10 @@ initialisation), so paired differences compare methods, not seeds.
 import os.path as osp
 from typing import Dict, NamedTuple
 
-#: ``configs/demo`` of this checkout (the package is installed editable;
-#: the configs are not package data).
-CONFIG_DIR = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'demo')
+from ..packaged_configs import CONFIG_ROOT
+
+#: ``configs/demo`` as the installed package carries it.
+CONFIG_DIR = osp.join(CONFIG_ROOT, 'demo')
 
 #: The teacher's config; trained once per data/schedule setting and cached.
 TEACHER_CONFIG = 'teacher_r50_synthetic.py'

@@ -4,7 +4,7 @@ import math
 from typing import List, Optional
 
 from .methods import DEFAULT_METHODS, DEMO_METHODS, REFERENCES
-from .training import CPU_WIDTH, FULL_WIDTH
+from .training import CPU_WIDTH, FULL_WIDTH, STUDENT_LR
 
 #: The default run (chosen on the baseline and the teacher alone, see
 #: docs/demo_regimes.md): students converge (500 SGD steps on 800 images)
@@ -32,8 +32,8 @@ HELP = dict(
     warmup_epochs='student epochs of linear learning-rate warm-up before '
     'the cosine decay', val_every='validate the students every N epochs '
     '(and after the last): the points of the learning curves',
-    batch_size='student batch size (learning rate 0.1 at 32, scaled '
-    'linearly)',
+    batch_size='student batch size (the learning rate --lr is per 32 '
+    'images, scaled linearly)',
     seeds='student seeds 0..N-1 per arm (paired: same initial weights '
     'and data order for every arm)', workers='training processes run in '
     'parallel (0: in this process)', threads='torch threads per process')
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument('--' + key.replace('_', '-'), type=int,
                             help=f'{HELP[key]} (default {default}; '
                             f'{QUICK[key]} with --quick)')
+    parser.add_argument('--lr', type=float, default=STUDENT_LR,
+                        help='student learning rate per 32 images (scaled '
+                        f'linearly with --batch-size; default {STUDENT_LR})')
     parser.add_argument('--verbose', action='store_true',
                         help='show the training logs on the console')
     return parser
@@ -97,6 +100,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.num_classes < 5:
         parser.error('--num-classes must be >= 5 (the report has top-5 '
                      f'accuracy), got {args.num_classes}')
+    if not args.lr > 0:
+        parser.error(f'--lr must be > 0, got {args.lr}')
     if args.warmup_epochs < 0:
         parser.error('--warmup-epochs must be >= 0, got '
                      f'{args.warmup_epochs}')
@@ -120,5 +125,5 @@ def run_settings(args: argparse.Namespace) -> dict:
                 image_size=args.image_size, width=args.width,
                 teacher_epochs=args.teacher_epochs, epochs=args.epochs,
                 warmup_epochs=args.warmup_epochs, val_every=args.val_every,
-                batch_size=args.batch_size,
+                batch_size=args.batch_size, lr=args.lr,
                 device=args.device, verbose=args.verbose)

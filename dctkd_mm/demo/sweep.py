@@ -24,9 +24,9 @@ from typing import List, Optional
 from .report import TARGETS
 from .statistics import mean_std
 
-HEADER = ('| Regime | Baseline top-1 per seed | Mean ± std | Teacher | '
-          'Gap | Wall | CPU (user) | Load avg. | Command |\n'
-          '|---|---|---|---|---|---|---|---|---|\n')
+HEADER = ('| Regime | Baseline top-1 per seed | Mean ± std | Last gain | '
+          'Teacher | Gap | Wall | CPU (user) | Load avg. | Command |\n'
+          '|---|---|---|---|---|---|---|---|---|---|\n')
 LIMITS = {key: limit for key, _, limit, _ in TARGETS}
 
 
@@ -50,6 +50,8 @@ def probe(regime: List[str], seeds: int, work_dir: str) -> dict:
     teacher = next(r for r in out['runs'] if r['method'] == 'teacher')
     mean, std = mean_std(base)
     return dict(regime=' '.join(regime), baseline=base, mean=mean, std=std,
+                last_gain=last_gain([r['curve'] for r in out['runs']
+                                     if r['method'] == 'baseline']),
                 teacher=teacher['top1'], gap=teacher['top1'] - mean,
                 teacher_cached=teacher.get('cached', False),
                 wall=wall, cpu=cpu, load=load,
@@ -57,15 +59,25 @@ def probe(regime: List[str], seeds: int, work_dir: str) -> dict:
                                  [shlex.quote(a) for a in argv]))
 
 
+def last_gain(curves: List[list]) -> Optional[float]:
+    """Mean over seeds of the top-1 gained between the last two validation
+    points of each curve (``[[epoch, top1], ...]``): how far from converged
+    the baseline still is when training stops; None with one point."""
+    gains = [c[-1][1] - c[-2][1] for c in curves if len(c) > 1]
+    return sum(gains) / len(gains) if gains else None
+
+
 def row(result: dict) -> str:
     """The record's Markdown row of a :func:`probe`."""
     std_ok = result['std'] <= LIMITS['baseline_std']
     gap_ok = result['gap'] >= LIMITS['teacher_gap']
     cached = ' (teacher cached)' if result['teacher_cached'] else ''
+    gain = ('n/a' if result.get('last_gain') is None else
+            f"{result['last_gain']:+.1f}")
     return (f"| `{result['regime'] or '(defaults)'}` | "
             + ', '.join(f'{v:.1f}' for v in result['baseline']) +
             f" | {result['mean']:.1f} ± {result['std']:.1f}"
-            f"{'' if std_ok else ' ✗'} | {result['teacher']:.1f} | "
+            f"{'' if std_ok else ' ✗'} | {gain} | {result['teacher']:.1f} | "
             f"{result['gap']:+.1f}{'' if gap_ok else ' ✗'} | "
             f"{result['wall']:.0f} s{cached} | {result['cpu']:.0f} s | "
             f"{result['load']:.1f} | `{result['command']}` |\n")

@@ -157,7 +157,8 @@ def student_job(method, settings: dict, data_root: str, seed: int,
     opts[f'{key}.init_cfg'] = dict(type='Pretrained', checkpoint=init)
     batch = settings.get('batch_size', STUDENT_BATCH)
     opts['train_dataloader.batch_size'] = batch
-    opts['optim_wrapper.optimizer.lr'] = STUDENT_LR * batch / STUDENT_BATCH
+    opts['optim_wrapper.optimizer.lr'] = (
+        settings.get('lr', STUDENT_LR) * batch / STUDENT_BATCH)
     if method.distills:
         opts['model.teacher_ckpt'] = teacher_ckpt
     return dict(method=method.name, seed=seed, config=method.config_path,
@@ -257,4 +258,3 @@ def read_curve_and_losses(work_dir: str) -> Dict[str, object]:
 def last_checkpoint(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
-
