@@ -47,9 +47,12 @@ def teacher_job(settings: dict, teacher_root: str, work_dir: str):
     config = osp.join(CONFIG_DIR, TEACHER_CONFIG)
     options = training.teacher_options(settings, teacher_root)
     cfg, _ = training.load_run_config(config, options)
-    key = hashlib.sha256(json.dumps(
+    # The pool's location is left out: a moved or copied work dir keeps
+    # its teacher (the pool's content is fixed by the settings hashed).
+    text = json.dumps(
         [cfg.to_dict(), pool_size(settings), settings['val_per_class']],
-        sort_keys=True, default=str).encode()).hexdigest()[:16]
+        sort_keys=True, default=str).replace(teacher_root, '<pool>')
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
     cache = osp.join(work_dir, 'teacher', key)
     job = dict(method='teacher', seed=0, config=config, options=options,
                ratio=None, work_dir=osp.join(cache, 'run'),
@@ -162,6 +165,8 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
     summary = dict(data, models=MODELS.format(width=args.width),
                    teacher_epochs=args.teacher_epochs, epochs=args.epochs,
                    warmup_epochs=args.warmup_epochs,
+                   batch_size=args.batch_size,
+                   lr=args.lr * args.batch_size / 32,
                    val_every=args.val_every, methods=list(methods),
                    seeds=args.seeds, width=args.width, device=args.device,
                    area_ratio=ratio, loss_weights=weights,

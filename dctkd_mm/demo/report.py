@@ -150,6 +150,15 @@ def losses_table(runs: List[dict], labels: Dict[str, str]) -> str:
     return '\n'.join(lines)
 
 
+def _step_text(settings: Dict[str, object]) -> str:
+    """`` of batch 32 at lr 0.025`` where the settings say so (``lr``:
+    the learning rate of that batch)."""
+    batch, lr = settings.get('batch_size'), settings.get('lr')
+    if batch is None or lr is None:
+        return ''
+    return f' of batch {batch} at lr {lr:g}'
+
+
 def build_report(runs: List[dict], settings: Dict[str, object],
                  labels: Dict[str, str], references: Sequence[str]) -> dict:
     """Everything the report says: ``rows``, ``comparisons``, ``checks``
@@ -174,7 +183,8 @@ def build_report(runs: List[dict], settings: Dict[str, object],
         f'{settings.get("num_train")} train{pool} / {num_val} val images, '
         f'{settings.get("image_size")} px; teacher '
         f'{settings.get("teacher_epochs")} epochs, students '
-        f'{settings.get("epochs")} epochs; student seeds '
+        f'{settings.get("epochs")} epochs{_step_text(settings)}; student '
+        'seeds '
         f'{", ".join(str(s) for s in sorted({r["seed"] for r in students}))}'
         ' (each seed: same initial weights and data order for every arm). '
         'Final-epoch validation metrics (%), mean ± sample std over seeds.',

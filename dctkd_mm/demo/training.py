@@ -78,7 +78,14 @@ def load_run_config(config_path: str, options: Dict[str, object],
     distillation losses rescaled to the demo's maps. Returns
     ``(cfg, loss weights applied)``."""
     from mmengine.config import Config
+
     cfg = Config.fromfile(config_path)
+    # MMEngine writes the config's text five times per run (log, dump,
+    # visualizer, message hub); yapf formatting it cost up to 7 s of CPU
+    # per distillation run (docs/demo_regimes.md), about 5% of the demo.
+    # ``fromfile(format_python_code=False)`` drops the flag for non-lazy
+    # configs in MMEngine 0.10.7, hence the attribute.
+    object.__setattr__(cfg, '_format_python_code', False)
     config_width = cfg.get('width')
     cfg.merge_from_dict(options)
     if config_width and 'width' in options:
