@@ -3,7 +3,7 @@ import pytest
 import scipy.fft
 import torch
 
-from dctkd_mm.ops import dct_2d, dct_matrix, idct_2d
+from dctkd_mm.models.losses.dct import dct_2d, dct_matrix, idct_2d
 
 
 @pytest.mark.parametrize('shape', [(7, 7), (56, 56), (5, 3), (1, 9), (1, 1),
@@ -49,3 +49,17 @@ def test_bad_inputs_name_the_problem():
         dct_2d(torch.ones(3, 3, dtype=torch.long))
     with pytest.raises(ValueError, match='n >= 1'):
         dct_matrix(0)
+
+
+def test_the_loss_uses_this_dct_and_the_old_paths_name_it():
+    """One DCT implementation (issue 19): the loss's 'dct' transform is
+    dct_2d itself, and the earlier import paths give the same functions."""
+    import dctkd_mm.models.utils as old_utils
+    import dctkd_mm.ops as old_ops
+    from dctkd_mm.models.losses.dct import (TRANSFORMS, attention_map,
+                                            labels_from)
+    assert TRANSFORMS['dct'] is dct_2d
+    assert (old_ops.dct_2d, old_ops.idct_2d,
+            old_ops.dct_matrix) == (dct_2d, idct_2d, dct_matrix)
+    assert old_utils.attention_map is attention_map
+    assert old_utils.labels_from is labels_from

@@ -39,7 +39,9 @@ def write_run(work_dir, timestamp, epochs, json_log_only=False):
 
 def test_every_cell_has_an_existing_config_and_the_published_number():
     cells = paper_cells()
-    assert len(cells) == 3 * 3 * 7
+    # teacher, baseline and 11 methods on the three datasets, plus CKD and
+    # CKD + KD on ADE20K only (the authors' SUN397 / MIT67 have no CKD row)
+    assert len(cells) == 3 * 3 * 13 + 3 * 2
     for cell in cells:
         assert osp.isfile(osp.join(REPO_ROOT, cell.config)), cell
     cell = next(c for c in cells if c.dataset == 'ade20k'
@@ -53,7 +55,25 @@ def test_every_cell_has_an_existing_config_and_the_published_number():
     assert mit_mbv2_kd.authors_top1 == 56.14
     assert config_for('sun397', 'resnet152_resnet34', 'baseline') == \
         'configs/baselines/resnet34_1xb128-70e_sun397.py'
-    assert sum(len(v) for v in AUTHORS_TOP1.values()) == 7 * 3
+    assert sum(len(v) for v in AUTHORS_TOP1.values()) == 13 * 3 + 2 * 1
+    # the authors' other rows (issue 20), one cell of each
+    published = {(c.dataset, c.pair, c.method): c.authors_top1
+                 for c in cells}
+    assert published['ade20k', 'resnet152_resnet34', 'ckd-kd'] == 53.54
+    assert published['ade20k', 'resnet50_mobilenet-v2', 'ckd'] == 47.30
+    assert published['sun397', 'resnet50_resnet18', 'pkt'] == 38.70
+    assert published['sun397', 'resnet50_mobilenet-v2', 'crd'] == 43.56
+    assert published['mit67', 'resnet152_resnet34', 'vid-kd'] == 51.79
+    assert published['mit67', 'resnet50_resnet18', 'crd-kd'] == 56.11
+    assert ('sun397', 'resnet50_resnet18', 'ckd') not in published
+    assert ('mit67', 'resnet50_resnet18', 'ckd-kd') not in published
+    assert config_for('mit67', 'resnet50_resnet18', 'ckd') == (
+        'configs/distill/ckd/ckd_resnet50_resnet18_1xb128-70e_mit67.py')
+    places = paper_cells(('places365', ))
+    assert len(places) == 3 * 15
+    assert all(c.authors_top1 is None for c in places)
+    for cell in places:
+        assert osp.isfile(osp.join(REPO_ROOT, cell.config)), cell
 
 
 def test_best_top1_over_resumed_runs_ignores_the_teacher(tmp_path):
@@ -101,12 +121,12 @@ def test_report_tool_fills_only_the_trained_cells(tmp_path):
     rows = [line for line in result.stdout.splitlines()
             if line.startswith('| MIT67') or line.startswith('| ADE20K')
             or line.startswith('| SUN397')]
-    assert len(rows) == 63
+    assert len(rows) == 123
     ours = [r for r in rows if f'`{trained}`' in r]
     assert len(ours) == 1
     assert ours[0].endswith('| 56.32 | 56.79 |')  # theirs, then ours
     assert all(r.endswith('| — |') for r in rows if r not in ours)
-    assert '1 of 63 configs have validation results' in result.stderr
+    assert '1 of 123 configs have validation results' in result.stderr
     assert out.read_text() == result.stdout
 
 

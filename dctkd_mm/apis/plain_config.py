@@ -17,10 +17,17 @@ What the exported student's config needs, besides its model:
   without it, ``with_data=False`` drops the dataloaders except a lazily
   built, typed test dataset holding the test pipeline
   (:func:`placeholder_dataset`; enough for ``get_model`` and the
-  Inferencer).
+  Inferencer). Our training-only wrappers (CRD's ``AuthorsCRDDataset``,
+  :data:`DATASET_WRAPPERS`) are replaced by the dataset they wrap
+  (``dataset.dataset``), which is then exported as above.
 - **MeanClassAccuracy** becomes MMPretrain's macro-averaged recall
   (``SingleLabelMetric``), the same number whenever every class occurs in
   the test set (ours skips absent classes, MMPretrain counts them as 0).
+- **ClampedTopKAccuracy** becomes MMPretrain's ``Accuracy`` with each
+  ``k`` above the model's number of classes ``C`` made ``C``: the number
+  ours reports (top-``k`` of ``C <= k`` classes is top-``C``), under
+  MMPretrain's key for it (``accuracy/top4`` for 4 classes), where a plain
+  ``topk=(1, 5)`` would raise at the first evaluation.
 """
 import copy
 import os
@@ -37,6 +44,9 @@ OWN_DATASETS = ('Places365', 'ADE20KScene', 'MITIndoor67')
 MEAN_CLASS_METRIC = dict(type='SingleLabelMetric', items=('recall', ),
                          average='macro')
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: Our training-only dataset wrappers (CRD's ``AuthorsCRDDataset`` adds
+#: sample and contrast indices): the export has the dataset they wrap.
+DATASET_WRAPPERS = ('AuthorsCRDDataset', )
 #: Placeholder MMEngine replaces with the config file's folder on load.
 CONFIG_DIR = '{{ fileDirname }}'
 
@@ -109,6 +119,36 @@ def _mean_class_metric(node: dict, where: str) -> dict:
     return dict(MEAN_CLASS_METRIC)
 
 
+def _clamped_accuracy(num_classes) -> Callable[[dict, str], dict]:
+    """Rewrites ``ClampedTopKAccuracy`` as ``Accuracy`` for a model of
+    ``num_classes`` classes (unknown: the ``topk`` is kept)."""
+    def rewrite(node: dict, where: str) -> dict:
+        out = dict(_rewrite_types(
+            {k: v for k, v in node.items() if k != 'type'}, where, {}),
+            type='Accuracy')
+        topk = node.get('topk', (1, ))
+        topk = (topk, ) if isinstance(topk, int) else tuple(topk)
+        if isinstance(num_classes, int) and num_classes > 0:
+            # dict.fromkeys: (1, 5) on one class is (1, ), not (1, 1).
+            topk = tuple(dict.fromkeys(min(k, num_classes) for k in topk))
+        out['topk'] = topk
+        return out
+    return rewrite
+
+
+def unwrap_dataset(dataset):
+    """The dataset inside our training wrappers (:data:`DATASET_WRAPPERS`,
+    ``dataset.dataset``), or ``dataset`` itself."""
+    while (isinstance(dataset, dict) and isinstance(dataset.get('type'), str)
+           and dataset['type'].split('.')[-1] in DATASET_WRAPPERS):
+        dataset = dataset['dataset']
+    return dataset
+
+
+def _unwrapped(node: dict, where: str):
+    return _rewrite_types(unwrap_dataset(node), f'{where}.dataset', _SPECIAL)
+
+
 def _dataset_key(dataset: dict) -> str:
     return repr(sorted((k, repr(v)) for k, v in dataset.items()
                        if k != 'pipeline'))
@@ -154,6 +194,9 @@ def plain_dataloaders(cfg: dict, out_dir: str, name: str,
     written, by_dataset = {}, {}
     for loader in DATALOADERS:
         dataset = (cfg.get(loader) or {}).get('dataset')
+        if unwrap_dataset(dataset) is not dataset:
+            dataset = cfg[loader]['dataset'] = copy.deepcopy(
+                unwrap_dataset(dataset))
         if not isinstance(dataset, dict):
             continue
         if dataset.get('type') not in OWN_DATASETS:
@@ -228,13 +271,15 @@ _SPECIAL: Dict[str, Callable[[dict, str], object]] = {
     'MeanClassAccuracy': _mean_class_metric,
     # Left for plain_dataloaders (it needs the data); contents rewritten.
     **{name: _keep_type for name in OWN_DATASETS},
+    # Without data (no plain_dataloaders): the wrapped dataset.
+    **{name: _unwrapped for name in DATASET_WRAPPERS},
 }
 
 
-def _plain_hook(hook, where: str, dropped: List[str]):
+def _plain_hook(hook, where: str, dropped: List[str], special: dict):
     """The hook with an MMPretrain type, or None if it is ours alone."""
     try:
-        return _rewrite_types(hook, where, _SPECIAL)
+        return _rewrite_types(hook, where, special)
     except ExportConfigError:
         dropped.append(f'{where} ({hook.get("type")})')
         return None
@@ -250,23 +295,27 @@ def plain_types(cfg: dict) -> List[str]:
     what was dropped."""
     cfg.pop('custom_imports', None)
     dropped: List[str] = []
+    head = (cfg.get('model') or {}).get('head') or {}
+    special = dict(_SPECIAL, ClampedTopKAccuracy=_clamped_accuracy(
+        head.get('num_classes') if isinstance(head, dict) else None))
     hooks = cfg.get('default_hooks') or {}
     for key in list(hooks):
         if isinstance(hooks[key], dict):
-            hook = _plain_hook(hooks[key], f'default_hooks.{key}', dropped)
+            hook = _plain_hook(hooks[key], f'default_hooks.{key}', dropped,
+                               special)
             if hook is None:
                 del hooks[key]
             else:
                 hooks[key] = hook
     if cfg.get('custom_hooks'):
         cfg['custom_hooks'] = [
-            h for h in (_plain_hook(h, f'custom_hooks[{i}]', dropped)
+            h for h in (_plain_hook(h, f'custom_hooks[{i}]', dropped, special)
                         for i, h in enumerate(cfg['custom_hooks']))
             if h is not None
         ]
     for key in list(cfg):
         if key not in ('model', 'default_hooks', 'custom_hooks'):
-            cfg[key] = _rewrite_types(cfg[key], key, _SPECIAL)
+            cfg[key] = _rewrite_types(cfg[key], key, special)
     dataset_type = cfg.get('dataset_type')  # a plain string, not a dict
     if isinstance(dataset_type, str) and dataset_type not in OWN_DATASETS:
         cfg['dataset_type'] = plain_type(dataset_type, 'dataset_type')
@@ -277,5 +326,5 @@ __all__ = [
     'plain_types', 'plain_dataloaders', 'plain_type', 'resolve_type',
     'is_foreign', 'placeholder_dataset',
     'write_annotation_file', 'ExportConfigError', 'OWN_DATASETS',
-    'MEAN_CLASS_METRIC'
+    'MEAN_CLASS_METRIC', 'DATASET_WRAPPERS', 'unwrap_dataset'
 ]

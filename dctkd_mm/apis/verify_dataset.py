@@ -115,9 +115,8 @@ def main(argv=None):
     try:
         dataset = build_split(cfg, args.split)
     except (OSError, ValueError) as exc:
-        # The dataset's own message names the file and line (or the one
-        # missing image of a dataset that cannot skip that check); a
-        # traceback through the registry adds nothing to it.
+        # The dataset's own message names the file and line; a traceback
+        # through the registry adds nothing to it.
         print(f'cannot list the {args.split} split: {exc}')
         return 1
     print(f'{type(dataset).__name__} {args.split}: {len(dataset)} images, '

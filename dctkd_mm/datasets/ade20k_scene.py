@@ -1,11 +1,11 @@
-from typing import List, Tuple
+from typing import Iterator, List, Tuple
 
 from mmengine.fileio import join_path
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, ListedOnce, read_lines,
-                               require_dir, split_fields, where)
+from .annotation_files import (ListedOnce, read_lines, require_dir,
+                               split_fields, where)
+from .scene_dataset import Sample, SceneDataset
 
 SCENE_FILE = 'sceneCategories.txt'
 SPLITS = {
@@ -37,7 +37,7 @@ def read_scene_categories(path: str) -> List[SceneEntry]:
 
 
 @DATASETS.register_module()
-class ADE20KScene(BaseDataset):
+class ADE20KScene(SceneDataset):
     """ADE20K scene recognition, read from the SceneParsing challenge
     release.
 
@@ -56,43 +56,32 @@ class ADE20KScene(BaseDataset):
     (train and val lines alike), sorted alphabetically (Python string
     order), so both splits share one index per class whichever split a
     category occurs in. Every listed image of the split is checked to exist
-    (one directory listing).
+    (one directory listing); pass ``check_images=False`` to skip that.
 
     Args:
         data_root (str): The ``ADEChallengeData2016`` directory.
         split (str): ``'train'`` or ``'val'``. Defaults to ``'train'``.
+        check_images (bool): Check that every listed image exists.
+            Defaults to True.
         **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``test_mode``, ``lazy_init``, ...).
             ``test_mode`` defaults to ``split == 'val'``.
     """
 
-    def __init__(self, data_root: str, split: str = 'train',
-                 **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'ADE20KScene: split must be one of '
-                             f'{list(SPLITS)}, got {split!r}')
-        require_dir(data_root, 'ADE20KScene', LAYOUT)
-        self.split = split
+    NAME = 'ADE20KScene'
+    SPLITS = SPLITS
+    LAYOUT = LAYOUT
+
+    def locate_split(self, data_root: str) -> Tuple[str, str, Tuple[str]]:
         entries = read_scene_categories(join_path(data_root, SCENE_FILE))
         classes = tuple(sorted({category for _, _, category in entries}))
-        metainfo = {**(kwargs.pop('metainfo', None) or {}),
-                    'classes': classes}
-        kwargs.setdefault('test_mode', split == 'val')
-        super().__init__(
-            ann_file=SCENE_FILE,
-            data_root=data_root,
-            data_prefix=SPLITS[split][1],
-            metainfo=metainfo,
-            **kwargs)
+        return SCENE_FILE, SPLITS[self.split][1], classes
 
-    def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, gt_label)`` per line of the split, in file
-        order."""
+    def read_samples(self) -> Iterator[Sample]:
+        """One sample per line of the split, in file order."""
         prefix = SPLITS[self.split][0]
         require_dir(self.img_prefix, 'ADE20KScene', LAYOUT)
         class_to_idx = self.class_to_idx
-        images = ImageIndex('ADE20KScene', self.img_prefix)
-        data_list = []
         for number, name, category in read_scene_categories(self.ann_file):
             if not name.startswith(prefix):
                 continue  # the other split's line
@@ -102,16 +91,8 @@ class ADE20KScene(BaseDataset):
                     f'ADE20KScene: category {category[:80]!r} at '
                     f'{where(self.ann_file, number)} is not in the class '
                     f'list read when the dataset was built.')
-            img_path = images.path(f'{name}.jpg', self.ann_file, number)
-            data_list.append(
-                dict(img_path=img_path, gt_label=class_to_idx[category]))
-        if not data_list:
-            raise ValueError(f"ADE20KScene: '{self.ann_file}' lists no "
-                             f"{prefix}* image for split {self.split!r}.")
-        return data_list
+            yield number, f'{name}.jpg', class_to_idx[category]
 
-    def extra_repr(self) -> List[str]:
-        return [
-            f'Root of dataset: \t{self.data_root}',
-            f'Split: \t{self.split}',
-        ]
+    def no_samples_message(self) -> str:
+        return (f"ADE20KScene: '{self.ann_file}' lists no "
+                f"{SPLITS[self.split][0]}* image for split {self.split!r}.")

@@ -1,11 +1,11 @@
-from typing import List
+from typing import Iterator, Tuple
 
 from mmengine.fileio import get_file_backend, join_path
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, check_path, read_lines,
-                               require_dir, require_file, where)
+from .annotation_files import (check_path, read_lines, require_dir,
+                               require_file, where)
+from .scene_dataset import Sample, SceneDataset
 
 IMAGE_DIR = 'Images'
 SPLITS = {'train': 'TrainImages.txt', 'test': 'TestImages.txt'}
@@ -37,7 +37,7 @@ def split_file_classes(data_root: str) -> dict:
 
 
 @DATASETS.register_module()
-class MITIndoor67(BaseDataset):
+class MITIndoor67(SceneDataset):
     """MIT Indoor 67 with the official train/test split.
 
     "Recognizing Indoor Scenes", Quattoni and Torralba, CVPR 2009,
@@ -57,38 +57,32 @@ class MITIndoor67(BaseDataset):
     directory is refused by name rather than becoming a class that shifts
     every label. A split file line is taken whole as the path under
     ``Images/`` (file names may hold spaces); its first component must be a
-    class directory and the image must exist (one listing per class).
+    class directory and the image must exist (one listing per class;
+    ``check_images=False`` skips that).
 
     Args:
         data_root (str): The directory holding ``Images/`` and the split
             files.
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
+        check_images (bool): Check that every listed image exists.
+            Defaults to True.
         **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``test_mode``, ``lazy_init``, ...).
             ``test_mode`` defaults to ``split == 'test'``.
     """
 
-    def __init__(self, data_root: str, split: str = 'train',
-                 **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'MITIndoor67: split must be one of '
-                             f'{list(SPLITS)}, got {split!r}')
-        require_dir(data_root, 'MITIndoor67', LAYOUT)
+    NAME = 'MITIndoor67'
+    SPLITS = SPLITS
+    LAYOUT = LAYOUT
+    TEST_SPLIT = 'test'
+
+    def locate_split(self, data_root: str) -> Tuple[str, str, Tuple[str]]:
         image_root = join_path(data_root, IMAGE_DIR)
         require_dir(image_root, 'MITIndoor67', LAYOUT)
-        self.split = split
-        require_file(join_path(data_root, SPLITS[split]), 'MITIndoor67',
+        require_file(join_path(data_root, SPLITS[self.split]), 'MITIndoor67',
                      LAYOUT)
-        classes = self._classes(data_root, image_root)
-        metainfo = {**(kwargs.pop('metainfo', None) or {}),
-                    'classes': classes}
-        kwargs.setdefault('test_mode', split == 'test')
-        super().__init__(
-            ann_file=SPLITS[split],
-            data_root=data_root,
-            data_prefix=IMAGE_DIR,
-            metainfo=metainfo,
-            **kwargs)
+        return SPLITS[self.split], IMAGE_DIR, self._classes(
+            data_root, image_root)
 
     @staticmethod
     def _classes(data_root: str, image_root: str) -> tuple:
@@ -118,11 +112,9 @@ class MITIndoor67(BaseDataset):
                 'the classes are the ones the split files name.')
         return tuple(listed)
 
-    def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, gt_label)`` per line of the split file."""
+    def read_samples(self) -> Iterator[Sample]:
+        """One sample per line of the split file."""
         class_to_idx = self.class_to_idx
-        images = ImageIndex('MITIndoor67', self.img_prefix)
-        data_list = []
         for number, line in read_lines(self.ann_file, 'MITIndoor67',
                                        LAYOUT):
             class_name, _, file_name = line.partition('/')
@@ -135,15 +127,4 @@ class MITIndoor67(BaseDataset):
                     f'MITIndoor67: class {class_name[:80]!r} at '
                     f'{where(self.ann_file, number)} is not in the class '
                     f"list (the directories of '{self.img_prefix}').")
-            img_path = images.path(line, self.ann_file, number)
-            data_list.append(
-                dict(img_path=img_path, gt_label=class_to_idx[class_name]))
-        if not data_list:
-            raise ValueError(f"MITIndoor67: '{self.ann_file}' lists no image.")
-        return data_list
-
-    def extra_repr(self) -> List[str]:
-        return [
-            f'Root of dataset: \t{self.data_root}',
-            f'Split: \t{self.split}',
-        ]
+            yield number, line, class_to_idx[class_name]

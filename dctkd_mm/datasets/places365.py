@@ -1,11 +1,11 @@
-from typing import List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 from mmengine.fileio import get_file_backend, join_path
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from .annotation_files import (ImageIndex, ListedOnce, parse_label,
-                               read_lines, require_dir, split_fields, where)
+from .annotation_files import (ListedOnce, parse_label, read_lines,
+                               require_dir, split_fields, where)
+from .scene_dataset import Sample, SceneDataset
 
 CATEGORY_FILE = 'categories_places365.txt'
 SPLITS = {
@@ -56,7 +56,7 @@ def read_places365_categories(path: str) -> Tuple[str, ...]:
 
 
 @DATASETS.register_module()
-class Places365(BaseDataset):
+class Places365(SceneDataset):
     """Places365-Standard, read from the official download.
 
     "Places: A 10 Million Image Database for Scene Recognition", Zhou et
@@ -94,32 +94,26 @@ class Places365(BaseDataset):
             ``test_mode`` defaults to ``split == 'val'``.
     """
 
+    NAME = 'Places365'
+    SPLITS = SPLITS
+    LAYOUT = LAYOUT
+
     def __init__(self,
                  data_root: str,
                  split: str = 'train',
                  image_size: Optional[Union[str, int]] = None,
                  check_images: bool = True,
                  **kwargs) -> None:
-        if split not in SPLITS:
-            raise ValueError(f'Places365: split must be one of '
-                             f'{list(SPLITS)}, got {split!r}')
-        require_dir(data_root, 'Places365', LAYOUT)
-        self.split = split
-        self.check_images = check_images
-        ann_file, self._line_format, image_dirs = SPLITS[split]
-        self.image_size = self._resolve_image_size(data_root, image_size,
-                                                   image_dirs)
+        self._requested_image_size = image_size
+        super().__init__(data_root, split, check_images, **kwargs)
+
+    def locate_split(self, data_root: str) -> Tuple[str, str, Tuple[str]]:
+        ann_file, self._line_format, image_dirs = SPLITS[self.split]
+        self.image_size = self._resolve_image_size(
+            data_root, self._requested_image_size, image_dirs)
         self._category_file = join_path(data_root, CATEGORY_FILE)
         classes = read_places365_categories(self._category_file)
-        metainfo = {**(kwargs.pop('metainfo', None) or {}),
-                    'classes': classes}
-        kwargs.setdefault('test_mode', split == 'val')
-        super().__init__(
-            ann_file=ann_file,
-            data_root=data_root,
-            data_prefix=image_dirs[self.image_size],
-            metainfo=metainfo,
-            **kwargs)
+        return ann_file, image_dirs[self.image_size], classes
 
     @staticmethod
     def _resolve_image_size(data_root: str, image_size, image_dirs) -> str:
@@ -139,31 +133,20 @@ class Places365(BaseDataset):
             f'Places365: found no image directory; expected {expected} '
             f'(from the official image archives). See docs/datasets.md.')
 
-    def load_data_list(self) -> List[dict]:
-        """One ``dict(img_path, gt_label)`` per line of the split file."""
+    def read_samples(self) -> Iterator[Sample]:
+        """One sample per line of the split file."""
         require_dir(self.img_prefix, 'Places365', LAYOUT)
         lines = read_lines(self.ann_file, 'Places365', LAYOUT)
-        images = ImageIndex('Places365', self.img_prefix, self.check_images)
         num_classes = len(self.CLASSES)
-        data_list = []
         for number, line in lines:
             name, index = split_fields(line, 2, self.ann_file, number,
                                        'Places365', self._line_format)
-            # Train paths start with '/' but are relative to data_256/.
-            name = name.lstrip('/')
             label = parse_label(index, num_classes, self.ann_file, number,
                                 'Places365', self._category_file)
-            data_list.append(
-                dict(
-                    img_path=images.path(name, self.ann_file, number),
-                    gt_label=label))
-        if not data_list:
-            raise ValueError(f"Places365: '{self.ann_file}' lists no image.")
-        return data_list
+            # Train paths start with '/' but are relative to data_256/.
+            yield number, name.lstrip('/'), label
 
     def extra_repr(self) -> List[str]:
-        return [
-            f'Root of dataset: \t{self.data_root}',
-            f'Split: \t{self.split}',
+        return super().extra_repr() + [
             f'Image directory: \t{self.img_prefix}',
         ]

@@ -13,9 +13,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from dctkd_mm.models.losses import DCTAttentionLoss
-from dctkd_mm.models.losses.stage_losses import TRANSFORMS
-from dctkd_mm.models.utils import attention_map, minmax_normalise
+from dctkd_mm.models.losses.dct import (TRANSFORMS, DCTAttentionLoss,
+                                        attention_map, minmax_normalise)
 
 #: Keys of one scale's panel dict, in drawing order after the input.
 PANEL_KEYS = ('teacher_attention', 'student_attention', 'teacher_spectrum',

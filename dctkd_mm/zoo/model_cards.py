@@ -1,7 +1,9 @@
 """Model cards in OpenMMLab's format for the zoo's configs.
 
 One ``README.md`` and one ``metafile.yml`` per method folder under
-``configs/distill/`` (``at``, ``at-kd``, ``dct``, ``dct-kd``, ``kd``), and
+``configs/distill/`` (``at``, ``at-kd``, ``dct``, ``dct-kd``, ``kd``, and
+the authors' other rows ``pkt``, ``vid``, ``crd``, ``ckd`` with their
+``-kd`` variants), and
 for ``configs/teachers/`` and ``configs/baselines/``, plus a root
 ``model-index.yml`` that imports every metafile (MMRazor's layout, e.g.
 ``configs/distill/mmcls/kd/``).
@@ -33,7 +35,8 @@ from .paper_table import (AUTHORS_TOP1, DATASET_TITLES, DATASETS, PAIRS,
 # Published datasets first, then Places365, for which the authors give no
 # numbers (the zoo still has a config for every pair on it).
 CARD_DATASETS = DATASETS + ('places365', )
-DISTILL_METHODS = ('dct', 'dct-kd', 'at', 'at-kd', 'kd')
+DISTILL_METHODS = ('dct', 'dct-kd', 'at', 'at-kd', 'kd', 'pkt', 'pkt-kd',
+                   'vid', 'vid-kd', 'crd', 'crd-kd', 'ckd', 'ckd-kd')
 ARCH_TITLES = {'resnet18': 'ResNet-18', 'resnet34': 'ResNet-34',
                'resnet50': 'ResNet-50', 'resnet152': 'ResNet-152',
                'mobilenet-v2': 'MobileNetV2'}
@@ -91,6 +94,52 @@ KD_PAPER = Paper(
     '  author={Hinton, Geoffrey and Vinyals, Oriol and Dean, Jeff},\n'
     '  journal={arXiv preprint arXiv:1503.02531},\n'
     '  year={2015}\n'
+    '}')
+PKT_PAPER = Paper(
+    'Learning Deep Representations with Probabilistic Knowledge Transfer',
+    'Nikolaos Passalis and Anastasios Tefas', 'ECCV', 2018,
+    'https://arxiv.org/abs/1803.10837',
+    '@inproceedings{passalis2018learning,\n'
+    '  title={Learning Deep Representations with Probabilistic Knowledge '
+    'Transfer},\n'
+    '  author={Passalis, Nikolaos and Tefas, Anastasios},\n'
+    '  booktitle={European Conference on Computer Vision (ECCV)},\n'
+    '  year={2018}\n'
+    '}')
+VID_PAPER = Paper(
+    'Variational Information Distillation for Knowledge Transfer',
+    'Sungsoo Ahn, Shell Xu Hu, Andreas Damianou, Neil D. Lawrence and '
+    'Zhenwen Dai', 'CVPR', 2019, 'https://arxiv.org/abs/1904.05835',
+    '@inproceedings{ahn2019variational,\n'
+    '  title={Variational Information Distillation for Knowledge '
+    'Transfer},\n'
+    '  author={Ahn, Sungsoo and Hu, Shell Xu and Damianou, Andreas and '
+    'Lawrence, Neil D. and Dai, Zhenwen},\n'
+    '  booktitle={IEEE Conference on Computer Vision and Pattern '
+    'Recognition (CVPR)},\n'
+    '  year={2019}\n'
+    '}')
+CRD_PAPER = Paper(
+    'Contrastive Representation Distillation',
+    'Yonglong Tian, Dilip Krishnan and Phillip Isola', 'ICLR', 2020,
+    'https://arxiv.org/abs/1910.10699',
+    '@inproceedings{tian2020contrastive,\n'
+    '  title={Contrastive Representation Distillation},\n'
+    '  author={Tian, Yonglong and Krishnan, Dilip and Isola, Phillip},\n'
+    '  booktitle={International Conference on Learning Representations '
+    '(ICLR)},\n'
+    '  year={2020}\n'
+    '}')
+SEMCKD_PAPER = Paper(
+    'Cross-Layer Distillation with Semantic Calibration',
+    'Defang Chen, Jian-Ping Mei, Yuan Zhang, Can Wang, Zhe Wang, Yan Feng '
+    'and Chun Chen', 'AAAI', 2021, 'https://arxiv.org/abs/2012.03236',
+    '@inproceedings{chen2021cross,\n'
+    '  title={Cross-Layer Distillation with Semantic Calibration},\n'
+    '  author={Chen, Defang and Mei, Jian-Ping and Zhang, Yuan and Wang, '
+    'Can and Wang, Zhe and Feng, Yan and Chen, Chun},\n'
+    '  booktitle={AAAI Conference on Artificial Intelligence},\n'
+    '  year={2021}\n'
     '}')
 RESNET_PAPER = Paper(
     'Deep Residual Learning for Image Recognition',
@@ -151,6 +200,48 @@ FOLDERS: Tuple[Folder, ...] = (
            "The student matches the teacher's softened logits "
            '(T^2 * KL / B, T = 4, weight 0.8) with cross-entropy weighted '
            '0.1, as López-Cifuentes et al. run it.', 'distill'),
+    Folder('configs/distill/pkt', 'PKT', 'PKT', (PKT_PAPER, ),
+           'Probabilistic knowledge transfer: the student matches the '
+           "teacher's cosine-similarity distribution over the batch of "
+           'pooled embeddings (ALPHA = 30000), with cross-entropy, as '
+           'López-Cifuentes et al. run it.', 'distill'),
+    Folder('configs/distill/pkt-kd', 'PKT + KD', 'PKT-KD',
+           (PKT_PAPER, KD_PAPER),
+           "PKT on the pooled embedding plus Hinton's logit KD (T = 4), "
+           'with the cross-entropy weighted 0.1, as López-Cifuentes et al. '
+           'run it.', 'distill'),
+    Folder('configs/distill/vid', 'VID', 'VID', (VID_PAPER, ),
+           'Variational information distillation: per stage (the last '
+           "three), a trained regressor predicts the teacher's features "
+           'from the student\'s under a learned per-channel variance '
+           '(ALPHA = 1), with cross-entropy, as López-Cifuentes et al. run '
+           'it.', 'distill'),
+    Folder('configs/distill/vid-kd', 'VID + KD', 'VID-KD',
+           (VID_PAPER, KD_PAPER),
+           "VID over the last three stages plus Hinton's logit KD (T = 4), "
+           'with the cross-entropy weighted 0.1, as López-Cifuentes et al. '
+           'run it.', 'distill'),
+    Folder('configs/distill/crd', 'CRD', 'CRD', (CRD_PAPER, ),
+           'Contrastive representation distillation: 128-d embeddings of '
+           'the pooled features contrasted against 16384 negatives from a '
+           'memory bank (T = 0.07, ALPHA = 0.8), with cross-entropy, as '
+           'López-Cifuentes et al. run it.', 'distill'),
+    Folder('configs/distill/crd-kd', 'CRD + KD', 'CRD-KD',
+           (CRD_PAPER, KD_PAPER),
+           "CRD on the pooled embedding plus Hinton's logit KD (T = 4), "
+           'with the cross-entropy weighted 0.1, as López-Cifuentes et al. '
+           'run it.', 'distill'),
+    Folder('configs/distill/ckd', 'CKD', 'CKD', (SEMCKD_PAPER, ),
+           'Semantic calibration (SemCKD): attention over the last three '
+           'stages of both networks weights the MSE between every student '
+           'stage, projected, and every teacher stage (ALPHA = 400), with '
+           'cross-entropy, as López-Cifuentes et al. run it; published on '
+           'ADE20K only.', 'distill'),
+    Folder('configs/distill/ckd-kd', 'CKD + KD', 'CKD-KD',
+           (SEMCKD_PAPER, KD_PAPER),
+           "SemCKD plus Hinton's logit KD (T = 4), with the cross-entropy "
+           'weighted 0.1, as López-Cifuentes et al. run it; published on '
+           'ADE20K only.', 'distill'),
     Folder('configs/teachers', 'Teachers', 'Teachers',
            (RESNET_PAPER, ),
            "ResNet-50 and ResNet-152 from torchvision's ImageNet weights, "
@@ -299,7 +390,12 @@ def format_metafile(folder: Folder) -> str:
             lines.append('      Pretrained: ' + (
                 _q("ImageNet-1k (torchvision's V1 weights)")
                 if folder.kind == 'teacher' else _q('none (from scratch)')))
-        if card.top1 is None:
+        if card.top1 is None and card.dataset in DATASETS:
+            # CKD: the authors' SUN397 and MIT67 tables have no CKD rows
+            lines.append('    # No Results: the authors publish no '
+                         f'{DATASET_TITLES[card.dataset]} number for '
+                         f'{folder.title}.')
+        elif card.top1 is None:
             lines.append('    # No Results: the authors publish no '
                          f'{DATASET_TITLES[card.dataset]} numbers.')
         else:
@@ -357,6 +453,21 @@ def _cell(value: Optional[float]) -> str:
     return '—' if value is None else _num(value)
 
 
+def _unpublished_note(folder: Folder) -> str:
+    """The published datasets without this method's row (CKD: SUN397
+    and MIT67), as a sentence, or ''."""
+    if folder.kind != 'distill':
+        return ''
+    method = osp.basename(folder.folder)
+    missing = [DATASET_TITLES[d] for d in DATASETS
+               if d not in AUTHORS_TOP1[method]]
+    if not missing:
+        return ''
+    return (f' Their {" and ".join(missing)} tables have no '
+            f'{folder.title} row (—); the configs are provided all the '
+            'same.')
+
+
 def format_readme(folder: Folder) -> str:
     """The folder's ``README.md``."""
     paper = folder.papers[0]
@@ -395,7 +506,7 @@ def format_readme(folder: Folder) -> str:
         '(López-Cifuentes et al., from the README of their repository '
         '`alexlopezcifuentes/Distillation-Attention`), as they report them; '
         'none was measured by this project. The authors publish no '
-        'Places365 numbers (—).',
+        'Places365 numbers (—).' + _unpublished_note(folder),
         '',
         f'**Ours** is filled by `{TOOL} work_dirs` (best validation top-1 '
         'of `work_dirs/<config name>`) once a config has been trained. '

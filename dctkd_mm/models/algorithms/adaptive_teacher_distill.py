@@ -1,9 +1,9 @@
-from typing import Any, Dict, List, Optional, Union
+from contextlib import nullcontext
+from typing import Any, ContextManager, Dict, Optional, Union
 
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmengine.structures import BaseDataElement
 from mmrazor.registry import MODELS
 
 from .adaptive_blocks import AdaptiveModuleConfig, replace_blocks
@@ -69,6 +69,9 @@ class AdaptiveTeacherDistill(FrozenTeacherDistill):
         super().__init__(distiller, teacher, teacher_ckpt=None, **kwargs)
         self.teacher_ckpt = teacher_ckpt
         self.adaptive = adaptive
+        # The module trains, so MMRazor's loss must take its trainable-
+        # teacher path: the forward with autograd, its losses kept.
+        self.teacher_trainable = True
         # SingleTeacherDistill froze every teacher parameter.
         for module in self.adaptive_modules().values():
             for param in module.parameters():
@@ -86,18 +89,21 @@ class AdaptiveTeacherDistill(FrozenTeacherDistill):
         for module in self.adaptive_modules().values():
             module.train(mode)
 
-    def teacher_forward(self, batch_inputs: torch.Tensor,
-                        data_samples: Optional[List[BaseDataElement]]
-                        ) -> Optional[dict]:
-        """Run the adapted teacher with autograd on (frozen parameters need
-        no gradient, so the graph starts at the first module) and return
-        its weighted classification loss."""
-        losses = self.teacher(batch_inputs, data_samples, mode='loss')
+    def teacher_context(self, inputs: Any) -> ContextManager:
+        """Autograd on (frozen parameters need no gradient, so the graph
+        starts at the first module); MMRazor's trainable-teacher path
+        already runs the teacher so."""
+        return nullcontext()
+
+    def teacher_outputs(self, outputs: Dict[str, torch.Tensor]) -> dict:
+        """The teacher's losses for MMRazor to log and optimise as
+        ``teacher.*``: the weighted classification loss, and its unweighted
+        value under ``ce``."""
         if not self.adaptive.distill_grad:
             detach_teacher_records(self.distiller)
         weight = self.adaptive.teacher_loss_weight
         out = {}
-        for name, value in losses.items():
+        for name, value in outputs.items():
             if 'loss' not in name:
                 continue
             # The unweighted value, for reading the teacher's fit in logs

@@ -1,12 +1,13 @@
 import os.path as osp
-from typing import Dict, List, Optional, Union
+from contextlib import ExitStack, contextmanager
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Union
 
 import torch
+import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
 from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
-from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from .distill_config_checks import (check_recorders_recorded,
@@ -78,6 +79,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         self.teacher_ckpt = teacher_ckpt
         self.teacher_fast = TeacherFastConfig.build(teacher_fast)
         self.teacher_fast.prepare_teacher(self.teacher)
+        self._recorders_checked = False
 
     @staticmethod
     def build_teacher(teacher: Union[BaseModel, Dict],
@@ -95,53 +97,78 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     def loss(self,
              batch_inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None) -> dict:
-        """``SingleTeacherDistill.loss`` (MMRazor 1.0.0) with the frozen
-        teacher's forward in :meth:`teacher_forward`; recorders, deliveries
-        and the student side behave as there."""
-        losses = dict()
-        # The teacher records (and deliveries store) its data ...
-        self.distiller.set_deliveries_override(False)
-        with self.distiller.teacher_recorders, self.distiller.deliveries:
-            teacher_losses = self.teacher_forward(batch_inputs, data_samples)
-        if teacher_losses:
-            losses.update(add_prefix(teacher_losses, 'teacher'))
-        # ... which the student's forward then reads / is overridden with.
-        self.distiller.set_deliveries_override(True)
-        with self.distiller.student_recorders, self.distiller.deliveries:
-            if self.calculate_student_loss:
-                student_losses = self.student(
-                    batch_inputs, data_samples, mode='loss')
-                losses.update(add_prefix(student_losses, 'student'))
-            elif self.student_trainable:
-                self.student(batch_inputs, data_samples, mode='loss')
-            else:
-                with torch.no_grad():
-                    self.student(batch_inputs, data_samples, mode='loss')
+        """``SingleTeacherDistill.loss`` (MMRazor), whose call of the teacher
+        runs as :meth:`prepare_teacher_inputs`, :meth:`teacher_context` and
+        :meth:`teacher_outputs` say."""
+        with ExitStack() as stack:
+            stack.enter_context(_around_forward(
+                self.teacher, self.prepare_teacher_inputs,
+                self.teacher_context, self.teacher_outputs))
+            if not self._recorders_checked:
+                # MMRazor computes the losses right after the student's
+                # forward, and a recorder that recorded nothing fails there
+                # naming none; checked once, between the two.
+                stack.callback(self.student.register_forward_hook(
+                    self._check_recorders).remove)
+            return super().loss(batch_inputs, data_samples)
+
+    def _check_recorders(self, *_) -> None:
         if not self.distillation_stopped:
-            if not getattr(self, '_recorders_checked', False):
-                check_recorders_recorded(self.distiller)  # names the culprit
-                self._recorders_checked = True
-            losses.update(
-                add_prefix(self.distiller.compute_distill_losses(),
-                           'distill'))
-        return losses
+            check_recorders_recorded(self.distiller)  # names the culprit
+            self._recorders_checked = True
 
-    def teacher_forward(self, batch_inputs: torch.Tensor,
-                        data_samples: Optional[List[BaseDataElement]]
-                        ) -> Optional[dict]:
-        """Run the frozen teacher so its recorders fill, as configured by
-        ``teacher_fast``, then make what they recorded usable by the
-        losses (ordinary float32 tensors unless configured otherwise).
+    def teacher_context(self, inputs: Any) -> ContextManager:
+        """The context of the teacher's forward: ``teacher_fast``'s
+        (``no_grad`` or ``inference_mode``, autocast if asked)."""
+        device = inputs.device.type if isinstance(inputs, torch.Tensor) \
+            else 'cpu'
+        return self.teacher_fast.forward_context(device)
 
-        Returns the teacher's own losses to optimise (logged as
-        ``teacher.*``); a frozen teacher has none.
-        """
-        fast = self.teacher_fast
-        inputs = fast.prepare_inputs(batch_inputs)
-        with fast.forward_context(inputs.device.type):
-            self.teacher(inputs, data_samples, mode='loss')
-        fast.release(self.distiller)
-        return None
+    def prepare_teacher_inputs(self, inputs: Any) -> Any:
+        """The batch as the teacher gets it (channels-last if asked)."""
+        return self.teacher_fast.prepare_inputs(inputs)
+
+    def teacher_outputs(self, outputs: Any) -> Any:
+        """What the teacher's forward returns to MMRazor's ``loss``, after
+        what its recorders hold was made usable by the losses (ordinary
+        float32 tensors unless configured otherwise). MMRazor drops the
+        losses of a frozen teacher."""
+        self.teacher_fast.release(self.distiller)
+        return outputs
+
+
+@contextmanager
+def _around_forward(module: nn.Module, inputs: Callable[[Any], Any],
+                    context: Callable[[Any], ContextManager],
+                    outputs: Callable[[Any], Any]):
+    """For the duration of the block, each forward of ``module`` gets its
+    first argument as ``inputs(arg)``, runs inside ``context(arg)``, and
+    returns ``outputs(result)``. Forward hooks, as MMRazor's recorders use,
+    so the forward itself and the hooks inside it are untouched."""
+    stacks = []
+
+    def before(_, args, kwargs):
+        if args:
+            args = (inputs(args[0]), ) + tuple(args[1:])
+        stack = ExitStack()
+        stack.enter_context(context(args[0] if args else None))
+        stacks.append(stack)
+        return args, kwargs
+
+    def after(_, __, result):
+        stacks.pop().close()
+        # None: the forward raised (this hook is always called).
+        return None if result is None else outputs(result)
+
+    handles = [
+        module.register_forward_pre_hook(before, with_kwargs=True),
+        module.register_forward_hook(after, always_call=True)
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def convert_sync_batchnorm(module: torch.nn.Module) -> torch.nn.Module:

@@ -6,7 +6,7 @@ from mmrazor.models.architectures.connectors.base_connector import \
     BaseConnector
 from mmrazor.registry import MODELS
 
-from dctkd_mm.models.utils import attention_map, minmax_normalise
+from dctkd_mm.models.losses.dct import attention_map, minmax_normalise
 
 _NORMALISATIONS = ('minmax', 'l2', None)
 

@@ -26,8 +26,10 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmrazor.registry import MODELS
 
-from dctkd_mm.models.utils import attention_map, labels_from
-from .stage_losses import TRANSFORMS, compiled_stage_losses, stage_losses
+from .attention import attention_map
+from .gating import gating_labels
+from .stage_losses import compiled_stage_losses, stage_losses
+from .transforms import TRANSFORMS
 
 Features = Union[torch.Tensor, Sequence[torch.Tensor]]
 
@@ -64,28 +66,6 @@ def _check_features(s_feats: List[torch.Tensor],
                     f'DCTAttentionLoss: batch sizes differ at scale {scale}: '
                     f'{side} {tuple(feat.shape)} vs student scale 0 '
                     f'{tuple(s_feats[0].shape)}')
-
-
-def _gating_labels(t_logits: Optional[torch.Tensor], gt_labels, batch: int,
-                   device: torch.device) -> Optional[torch.Tensor]:
-    """Checked (B,) labels for teacher-correct gating, or None."""
-    if (t_logits is None) != (gt_labels is None):
-        raise ValueError('DCTAttentionLoss: teacher-correct gating needs '
-                         'both t_logits and gt_labels; got only one.')
-    if t_logits is None:
-        return None
-    if not isinstance(t_logits, torch.Tensor) or t_logits.dim() != 2 \
-            or t_logits.shape[0] != batch:
-        shape = tuple(getattr(t_logits, 'shape', ()))
-        raise ValueError(
-            f'DCTAttentionLoss: t_logits must be teacher logits of shape '
-            f'(B, num_classes) with B={batch}, got {shape or t_logits!r}')
-    labels = labels_from(gt_labels, device)
-    if labels.shape[0] != batch:
-        raise ValueError(
-            f'DCTAttentionLoss: {labels.shape[0]} labels for a batch of '
-            f'{batch} samples.')
-    return labels
 
 
 @MODELS.register_module()
@@ -217,8 +197,8 @@ class DCTAttentionLoss(nn.Module):
         t_feats = _as_list(t_feature, 't_feature')
         _check_features(s_feats, t_feats)
         self._report_size_mismatch(s_feats, t_feats)
-        labels = _gating_labels(t_logits, gt_labels, s_feats[0].shape[0],
-                                s_feats[0].device)
+        labels = gating_labels(t_logits, gt_labels, s_feats[0].shape[0],
+                               s_feats[0].device)
         # Min-max normalisation and the transform lose too much in 16 bit.
         with torch.autocast(s_feats[0].device.type, enabled=False):
             per_stage = self._stage_losses(s_feats, t_feats)

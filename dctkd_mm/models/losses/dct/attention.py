@@ -1,4 +1,6 @@
-"""Attention-map helpers shared by the loss, connectors and visualisers."""
+"""Attention maps and their min-max normalisation: the first steps of
+:class:`DCTAttentionLoss`, shared with the attention connector and the
+visualisers so they draw exactly what the loss compares."""
 import torch
 
 
@@ -83,28 +85,3 @@ def minmax_normalise(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Min-max normalise each map over its last two dims to [0, 1] (see
     :func:`minmax_scale`)."""
     return minmax_scale(x, eps)[0]
-
-
-def labels_from(gt_labels, device: torch.device) -> torch.Tensor:
-    """Class indices (B,) from a label tensor or MMPretrain data samples."""
-    if isinstance(gt_labels, torch.Tensor):
-        labels = gt_labels
-    elif isinstance(gt_labels, (list, tuple)) and all(
-            hasattr(s, 'gt_label') for s in gt_labels):
-        labels = [s.gt_label for s in gt_labels]
-        # Single-label samples hold (1,) tensors: one cat, no per-sample
-        # ops (those cost ~2 ms of host time per call at batch 128).
-        if not all(label.shape == (1, ) for label in labels):
-            labels = [label.reshape(-1)[:1] for label in labels]
-        labels = torch.cat(labels)
-    else:
-        raise TypeError(
-            'gt_labels must be a (B,) tensor of class indices or a list of '
-            f'data samples with `gt_label`, got {type(gt_labels).__name__}')
-    if labels.dim() == 2:  # one-hot or soft scores (e.g. after Mixup)
-        labels = labels.argmax(dim=1)
-    if labels.dim() != 1:
-        raise ValueError(
-            f'gt_labels must be (B,) class indices, got shape '
-            f'{tuple(labels.shape)}')
-    return labels.to(device=device, dtype=torch.long)

@@ -1,41 +1,18 @@
 """The per-stage, per-sample core of :class:`DCTAttentionLoss`.
 
 Pure tensor code (no host syncs, no Python per sample), so one call covers
-all stages and can be compiled as one graph. Read top-down: the transforms,
-map alignment, the two ways of stacking stages (padded to one size, or
-grouped by size), then :func:`stage_losses`, which uses them.
+all stages and can be compiled as one graph. Read top-down: map alignment,
+the two ways of stacking stages (padded to one size, or grouped by size),
+then :func:`stage_losses`, which uses them. The transforms themselves are
+in :mod:`.transforms`.
 """
-import math
 from typing import Callable, Dict, List, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from dctkd_mm.models.utils import attention_map, minmax_scale
-from dctkd_mm.ops import dct_matrix
-
-
-def dft_real(maps: torch.Tensor) -> torch.Tensor:
-    """Real part of the 2-D DFT over the last two dims: the authors'
-    transform (``torch.fft.fft2(x).real`` in their ``DFTOurs.py``)."""
-    return torch.fft.fft2(maps).real
-
-
-def dct_ortho(maps: torch.Tensor) -> torch.Tensor:
-    """Orthonormal 2-D DCT-II over the last two dims (cached bases, so the
-    matrices are built once per size and device)."""
-    c_h = dct_matrix(maps.shape[-2], maps.device)
-    c_w = dct_matrix(maps.shape[-1], maps.device)
-    return c_h @ maps @ c_w.transpose(0, 1)
-
-
-# Config name -> transform. 'reference' is the historical name of the
-# authors' transform, kept so older configs keep their meaning.
-TRANSFORMS: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    'dft_real': dft_real,
-    'reference': dft_real,
-    'dct': dct_ortho,
-}
+from .attention import attention_map, minmax_scale
+from .transforms import TRANSFORMS, basis_pairs, dct_2d
 
 
 def align_maps(s_map: torch.Tensor, t_map: torch.Tensor
@@ -53,17 +30,6 @@ def align_maps(s_map: torch.Tensor, t_map: torch.Tensor
     return s_map, t_map
 
 
-def _basis_pairs(n: int, transform: str) -> List[torch.Tensor]:
-    """Matrices ``M_k`` (n x n, float64) with ``T(x) = sum_k +-L_k x R_k``:
-    the DCT-II is ``C x C^T``; the real part of the DFT of a real map is
-    ``cos x cos - sin x sin`` (both symmetric)."""
-    if transform == 'dct':
-        return [dct_matrix(n, dtype=torch.float64)]
-    k = torch.arange(n, dtype=torch.float64)
-    angle = 2 * math.pi * torch.outer(k, k) / n
-    return [torch.cos(angle), torch.sin(angle)]
-
-
 # (map sizes, transform, device) -> padded bases and mask; built once.
 _PADDED: Dict[tuple, dict] = {}
 
@@ -75,12 +41,12 @@ def padded_constants(sizes: Tuple[Tuple[int, int], ...], transform: str,
     (S, 1, W, W) bases, each stage's basis in its top-left corner and
     zeros elsewhere, so ``L @ X @ R`` transforms every stage at once and
     ignores the padding."""
-    kind = 'dct' if TRANSFORMS[transform] is dct_ortho else 'dft_real'
+    kind = 'dct' if TRANSFORMS[transform] is dct_2d else 'dft_real'
     key = (sizes, kind, device)
     if key not in _PADDED:
         height = max(h for h, _ in sizes)
         width = max(w for _, w in sizes)
-        terms = len(_basis_pairs(1, kind))
+        terms = len(basis_pairs(1, kind))
         mask = torch.zeros(len(sizes), 1, height, width, dtype=torch.bool)
         left = torch.zeros(terms, len(sizes), 1, height, height,
                            dtype=torch.float64)
@@ -89,7 +55,7 @@ def padded_constants(sizes: Tuple[Tuple[int, int], ...], transform: str,
         for i, (h, w) in enumerate(sizes):
             mask[i, :, :h, :w] = True
             for term, (l_h, r_w) in enumerate(
-                    zip(_basis_pairs(h, kind), _basis_pairs(w, kind))):
+                    zip(basis_pairs(h, kind), basis_pairs(w, kind))):
                 left[term, i, 0, :h, :h] = l_h
                 right[term, i, 0, :w, :w] = r_w.T if kind == 'dct' else r_w
         _PADDED[key] = dict(

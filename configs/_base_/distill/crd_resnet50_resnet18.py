@@ -1,0 +1,10 @@
+# CRD (the authors' config_CRD.yaml, see crd_neck.py): ALPHA 0.8, CE
+# weight 1. resnet50 -> resnet18.
+_base_ = [
+    '../schedules/scene_sgd_70e.py',
+    '../distill_runtime.py',
+    './pair_r50_r18.py',
+    './crd_neck.py',
+]
+
+model = dict(distiller={{_base_.crd_distiller}})

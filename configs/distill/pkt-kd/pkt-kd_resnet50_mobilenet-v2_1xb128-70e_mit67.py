@@ -1,0 +1,14 @@
+# PKT + KD: ResNet-50 -> MobileNetV2 on MIT Indoor 67, 1 GPU x 128, 70 epochs.
+# Teacher: trained by
+# configs/teachers/resnet50_in1k-pre_1xb128-70e_mit67.py.
+_base_ = [
+    '../../_base_/datasets/mit67_bs128.py',
+    '../../_base_/distill/pkt-kd_resnet50_mobilenet-v2.py',
+]
+
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
+    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
+    teacher_ckpt='checkpoints/resnet50_mit67.pth',
+)
