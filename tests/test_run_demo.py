@@ -456,6 +456,20 @@ def test_defaults_run_the_paper_arms_at_four_seeds_on_two_workers():
     assert args.references == ['dct']
 
 
+def test_learning_rate_is_per_32_images_and_reported():
+    # The default is the authors' step per image: lr 0.1 for 128 images.
+    assert parse_args([]).lr == training.STUDENT_LR == pytest.approx(
+        0.1 * 32 / 128)
+    settings = run_settings(parse_args(['--lr', '0.05', '--batch-size',
+                                        '64']))
+    job = training.student_job(demo_methods.DEMO_METHODS['kd'], settings,
+                               '/d', 0, 'i.pth', 't.pth', 1., '/w')
+    assert job['options']['optim_wrapper.optimizer.lr'] == 0.1
+    assert job['options']['train_dataloader.batch_size'] == 64
+    assert report._step_text(dict(batch_size=64, lr=0.1)) == \
+        ' of batch 64 at lr 0.1'
+
+
 @pytest.mark.parametrize('argv, message', [
     (['--methods', 'baseline,bogus'], "unknown ['bogus']"),
     (['--references', 'nope'], "--references: unknown ['nope']"),
@@ -464,6 +478,7 @@ def test_defaults_run_the_paper_arms_at_four_seeds_on_two_workers():
     (['--image-size', '16'], '--image-size must be >= 32'),
     (['--val-every', '0'], '--val-every must be >= 1'),
     (['--warmup-epochs', '-1'], '--warmup-epochs must be >= 0'),
+    (['--lr', '0'], '--lr must be > 0'),
 ])
 def test_bad_options_name_the_option(argv, message, capsys):
     with pytest.raises(SystemExit):

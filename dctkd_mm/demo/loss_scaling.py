@@ -39,6 +39,10 @@ MAP_SIZE_EXPONENTS: Dict[str, float] = {
     # MMRazor's L2Loss (hint) on per-sample unit-L2 features: the squared
     # distance of two unit vectors does not depend on their length.
     'L2Loss': 0.0,
+    # PKT compares the pooled embeddings: no map at all.
+    'PKTLoss': 0.0,
+    # VID: a Gaussian negative log-likelihood averaged over C*H*W.
+    'VIDLoss': 0.0,
 }
 
 

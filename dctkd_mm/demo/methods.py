@@ -82,6 +82,12 @@ DEMO_METHODS: Dict[str, DemoMethod] = _arms(
                'ResNet-18 + hint, adaptive teacher module'),
     DemoMethod('dct+adaptive', 'dct_adaptive_r18_synthetic.py',
                'ResNet-18 + DCT, adaptive teacher module'),
+    # The authors' other methods (issue 20) that need no dataset wrapper
+    # or batch-sized modules (CRD and CKD do: not demo arms yet).
+    DemoMethod('pkt', 'pkt_r18_synthetic.py', 'ResNet-18 + PKT'),
+    DemoMethod('pkt+kd', 'pkt_kd_r18_synthetic.py', 'ResNet-18 + PKT + KD'),
+    DemoMethod('vid', 'vid_r18_synthetic.py', 'ResNet-18 + VID'),
+    DemoMethod('vid+kd', 'vid_kd_r18_synthetic.py', 'ResNet-18 + VID + KD'),
     # The fast teacher forward (bf16 autocast, channels-last): does it
     # change the student's accuracy? Compare with ``dct``.
     DemoMethod('dct+fast-teacher', 'dct_fast_teacher_r18_synthetic.py',

@@ -69,14 +69,16 @@ def last_gain(curves: List[list]) -> Optional[float]:
 
 def row(result: dict) -> str:
     """The record's Markdown row of a :func:`probe`."""
-    std_ok = result['std'] <= LIMITS['baseline_std']
+    one_seed = len(result['baseline']) < 2
+    std_ok = one_seed or result['std'] <= LIMITS['baseline_std']
     gap_ok = result['gap'] >= LIMITS['teacher_gap']
     cached = ' (teacher cached)' if result['teacher_cached'] else ''
     gain = ('n/a' if result.get('last_gain') is None else
             f"{result['last_gain']:+.1f}")
     return (f"| `{result['regime'] or '(defaults)'}` | "
             + ', '.join(f'{v:.1f}' for v in result['baseline']) +
-            f" | {result['mean']:.1f} ± {result['std']:.1f}"
+            f" | {result['mean']:.1f} ± "
+            f"{'n/a (one seed)' if one_seed else format(result['std'], '.1f')}"
             f"{'' if std_ok else ' ✗'} | {gain} | {result['teacher']:.1f} | "
             f"{result['gap']:+.1f}{'' if gap_ok else ' ✗'} | "
             f"{result['wall']:.0f} s{cached} | {result['cpu']:.0f} s | "

@@ -1,0 +1,5 @@
+# Demo PKT + KD arm (the authors' "+ KD" rows): PKT x 30000, KD (T = 4)
+# weight 1, CE 0.1.
+_base_ = ['./pkt_r18_synthetic.py', '../_base_/distill/hinton_kd.py']
+
+model = {{_base_._plus_kd}}
