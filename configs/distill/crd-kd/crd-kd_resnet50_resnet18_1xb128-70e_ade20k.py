@@ -2,7 +2,7 @@
 # Teacher: trained by
 # configs/teachers/resnet50_in1k-pre_1xb128-70e_ade20k.py.
 _base_ = [
-    '../../_base_/datasets/ade20k_scene_bs128.py',
+    '../../_base_/datasets/crd/ade20k.py',
     '../../_base_/distill/crd-kd_resnet50_resnet18.py',
 ]
 
@@ -10,16 +10,7 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
     teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
-    # The memory bank: one row per training sample (20,210).
-    distiller=dict(distill_losses=dict(loss_crd=dict(sample_n=20210))),
+    distiller=dict(distill_losses=dict(
+        loss_crd=dict(sample_n={{_base_.crd_sample_n}}))),
     teacher_ckpt='checkpoints/resnet50_ade20k.pth',
 )
-# Contrast indices drawn as the authors' SceneRecognitionDatasetCRD
-# draws them, their first-num_classes class lists included.
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='AuthorsCRDDataset',
-        neg_num={{_base_.crd_neg_num}},
-        num_classes={{_base_.num_classes}},
-        dataset={{_base_.train_dataloader.dataset}}))
