@@ -46,6 +46,15 @@ def pytest_configure(config):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_process_state():
+    """Every test leaves MMEngine's default registry scope, deterministic
+    algorithms and thread count as it found them: on a pytest-xdist worker
+    the next test may come from any file."""
+    with runner_state_restored():
+        yield
+
+
 @pytest.fixture
 def restore_default_scope():
     """Runners and inferencers leave their default registry scope (and

@@ -194,6 +194,12 @@ def run_job(job: dict) -> dict:
     cfg, weights = load_run_config(job['config'], job['options'],
                                    job.get('ratio'))
     cfg.work_dir = work_dir
+    # MMEngine names a run's visualizer (a process-wide instance) after the
+    # config and the second it starts: two short runs of one config in
+    # one process within a second would share it, and the second would
+    # log into the first's work dir.
+    cfg.experiment_name = f'{job["method"]}_seed{job["seed"]}_' \
+        f'{time.time_ns()}'
     start, cpu_start = time.time(), time.process_time()
     log = osp.join(work_dir, 'console.log')
     with open(log, 'w') as stream:
