@@ -20,7 +20,8 @@ from dctkd_mm.apis.plain_config import (is_foreign, resolve_type,
                                         unwrap_dataset)
 from dctkd_mm.apis.student_export import student_config
 from dctkd_mm.compat import load_checkpoint_file
-from utils import REPO_ROOT, train_in_process, write_tree_file
+from utils import (REPO_ROOT, crd_tiny_train_args, train_in_process,
+                   write_tree_file)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -62,36 +63,14 @@ def mit67_root(tmp_path_factory):
     return str(root)
 
 
-def _tiny(root, work_dir):
-    """tools/train.py options: the tiny tree, 4 classes, an 8-row memory
-    bank, 32 px crops, one epoch, a random teacher."""
-    options = [
-        f'train_dataloader.dataset.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        'train_dataloader.dataset.num_classes=4',
-        'model.architecture.head.num_classes=4',
-        'model.teacher.head.num_classes=4',
-        'model.distiller.distill_losses.loss_crd.sample_n=8',
-        'model.teacher_ckpt=None', 'train_cfg.max_epochs=1',
-        'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
-        'default_hooks.checkpoint.save_best=None',
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options.append(f'{loader}.num_workers=0')
-        dataset = f'{loader}.dataset' + '.dataset' * ('train' in loader)
-        options += [f'{dataset}.pipeline.1.scale=36',
-                    f'{dataset}.pipeline.2.crop_size=32']
-    return ['--work-dir', work_dir, '--cfg-options'] + options
-
-
 def test_crd_checkpoint_exports_with_its_data(mit67_root, tmp_path):
     """tools/train.py on the CRD config, then the exporter with data: the
     plain config's training set is the wrapped MIT Indoor 67 list, as
     MMPretrain's CustomDataset, and MMPretrain builds every loader."""
     config = zoo_config('crd', 'resnet50_resnet18', 'mit67')
     work_dir = str(tmp_path / 'work')
-    train_in_process([config] + _tiny(mit67_root, work_dir))
+    train_in_process([config] + crd_tiny_train_args(
+        mit67_root, work_dir, 'default_hooks.checkpoint.save_best=None'))
     dumped = glob.glob(osp.join(work_dir, '*.py'))[0]
     assert Config.fromfile(dumped).train_dataloader.dataset.type == \
         'AuthorsCRDDataset'

@@ -22,7 +22,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from test_reliability_resume import _assert_same
 from utils import (REPO_ROOT, AuthorsCRD, authors_contrast_indices,
-                   train_in_process, write_tree_file)
+                   crd_tiny_train_args, train_in_process, write_tree_file)
 
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import export_cli
@@ -251,28 +251,6 @@ def test_bad_input_is_named():
 
 # --- tools/train.py on a tiny MIT Indoor 67 tree, exact resume, export -----
 
-def _tiny(root, work_dir, *extra):
-    """Only data root, loaders, 32 px crops, 4 classes, 8-row memory bank,
-    one epoch and a random teacher change; the rest is the config's."""
-    options = [
-        f'train_dataloader.dataset.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}',
-        f'test_dataloader.dataset.data_root={root}',
-        'train_dataloader.dataset.num_classes=4',
-        'model.architecture.head.num_classes=4',
-        'model.teacher.head.num_classes=4',
-        'model.distiller.distill_losses.loss_crd.sample_n=8',
-        'model.teacher_ckpt=None', 'train_cfg.max_epochs=1',
-        'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
-    ]
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options.append(f'{loader}.num_workers=0')
-        dataset = f'{loader}.dataset' + '.dataset' * ('train' in loader)
-        options += [f'{dataset}.pipeline.1.scale=36',
-                    f'{dataset}.pipeline.2.crop_size=32']
-    return ['--work-dir', work_dir, '--cfg-options'] + options + list(extra)
-
-
 def _crd_state(ckpt):
     return {k: v for k, v in ckpt['state_dict'].items()
             if '.loss_crd.contrast.' in k or '.crd_embed_' in k}
@@ -288,7 +266,8 @@ def test_crd_resumes_mid_epoch_exactly(mit67_root, tmp_path):
              'default_hooks.checkpoint.save_best=None',
              'randomness.seed=0', 'randomness.deterministic=True')
     full, resumed = str(tmp_path / 'full'), str(tmp_path / 'resumed')
-    train_in_process([config] + _tiny(mit67_root, full, *extra))
+    train_in_process([config] +
+                     crd_tiny_train_args(mit67_root, full, *extra))
     mid, end = (load_checkpoint_file(osp.join(full, f'iter_{i}.pth'))
                 for i in (2, 4))
     # The resume checks fingerprint the wrapped sample list.
@@ -301,7 +280,8 @@ def test_crd_resumes_mid_epoch_exactly(mit67_root, tmp_path):
         k for k in before if k.endswith('.params'))][2:4] > 0).all()
     assert not any(torch.equal(before[k], after[k]) for k in before
                    if not k.endswith('.params'))
-    train_in_process([config] + _tiny(mit67_root, resumed, *extra) +
+    train_in_process([config] +
+                     crd_tiny_train_args(mit67_root, resumed, *extra) +
                      ['--resume', osp.join(full, 'iter_2.pth')])
     again = load_checkpoint_file(osp.join(resumed, 'iter_4.pth'))
     for key in ('state_dict', 'optimizer', 'param_schedulers'):
@@ -313,7 +293,7 @@ def test_crd_resumes_mid_epoch_exactly(mit67_root, tmp_path):
 def test_crd_kd_trains_and_exports_the_student_only(mit67_root, tmp_path):
     config = zoo_config('crd-kd', 'resnet50_mobilenet-v2', 'mit67')
     work_dir = str(tmp_path / 'work')
-    train_in_process([config] + _tiny(
+    train_in_process([config] + crd_tiny_train_args(
         mit67_root, work_dir, 'optim_wrapper.optimizer.lr=0.01',
         'default_hooks.checkpoint.save_best=None'))
     ckpt = osp.join(work_dir, 'epoch_1.pth')

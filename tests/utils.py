@@ -899,3 +899,26 @@ def authors_contrast_indices(labels, num_classes, k, rng):
                           replace=k > len(neg[label]))
         out.append(np.hstack(([idx], draw)))
     return np.stack(out)
+
+
+def crd_tiny_train_args(root, work_dir, *extra):
+    """``tools/train.py`` arguments for a CRD config on a tiny MIT Indoor 67
+    tree: only data root, loaders, 32 px crops, 4 classes, 8-row memory bank,
+    one epoch and a random teacher change; the rest is the config's."""
+    options = [
+        f'train_dataloader.dataset.dataset.data_root={root}',
+        f'val_dataloader.dataset.data_root={root}',
+        f'test_dataloader.dataset.data_root={root}',
+        'train_dataloader.dataset.num_classes=4',
+        'model.architecture.head.num_classes=4',
+        'model.teacher.head.num_classes=4',
+        'model.distiller.distill_losses.loss_crd.sample_n=8',
+        'model.teacher_ckpt=None', 'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=2', 'val_dataloader.batch_size=2',
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.append(f'{loader}.num_workers=0')
+        dataset = f'{loader}.dataset' + '.dataset' * ('train' in loader)
+        options += [f'{dataset}.pipeline.1.scale=36',
+                    f'{dataset}.pipeline.2.crop_size=32']
+    return ['--work-dir', work_dir, '--cfg-options'] + options + list(extra)
