@@ -8,5 +8,5 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor={{_base_.data_preprocessor}},
-    head=dict(num_classes={{_base_.num_classes}}))
+    # data_preprocessor: the base's, ImageNet's mean/std (Places365's).
+    head=dict(num_classes=365))

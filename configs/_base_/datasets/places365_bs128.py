@@ -15,17 +15,13 @@ data_preprocessor = {{_base_.imagenet_data_preprocessor}}
 train_dataloader = dict(
     batch_size=128,
     num_workers=8,
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline={{_base_.train_pipeline}}),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train'),
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(
     batch_size=256,
     num_workers=8,
-    dataset=dict(type=dataset_type, data_root=data_root, split='val',
-                 pipeline={{_base_.test_pipeline}}),
+    dataset=dict(type=dataset_type, data_root=data_root, split='val'),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
-val_evaluator = {{_base_.scene_evaluator}}
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator

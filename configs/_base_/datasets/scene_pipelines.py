@@ -40,3 +40,11 @@ scene_evaluator = [
     dict(type='ClampedTopKAccuracy', topk=(1, 5)),
     dict(type='MeanClassAccuracy'),
 ]
+
+# The loaders' and evaluators' shared parts; dataset configs add the
+# dataset, batch sizes and samplers by merge.
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = scene_evaluator
+test_evaluator = scene_evaluator

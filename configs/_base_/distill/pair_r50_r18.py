@@ -3,8 +3,9 @@
 # student from scratch with torchvision's init (no zero-init residual, the
 # classifier with PyTorch's default nn.Linear init); the teacher frozen and
 # in eval mode, its weights from ``teacher_ckpt`` (loaded strictly).
-# Leaf configs set num_classes, teacher_ckpt and their dataset's
-# data_preprocessor (this ImageNet one is a default for ad-hoc configs).
+# Leaf configs set num_classes and teacher_ckpt; those on the authors'
+# datasets override the data_preprocessor's mean and std (ImageNet's here,
+# the Places365 runs' normalisation).
 _stem = dict(type='mmpretrain.ImageClassifier',
              # Unused in distillation (the algorithm's preprocessor runs),
              # but built, so it must resolve outside the mmrazor scope.

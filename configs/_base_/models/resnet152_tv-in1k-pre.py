@@ -10,6 +10,13 @@
 _base_ = ['mmpretrain::_base_/models/resnet152.py']
 
 model = dict(
+    # ImageNet's statistics, the Places365 runs' normalisation; the
+    # configs on the authors' datasets override mean and std.
+    data_preprocessor=dict(
+        type='mmpretrain.ClsDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True),
     backbone=dict(
         zero_init_residual=False,
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet152')),

@@ -12,8 +12,8 @@ _base_ = [
 train_dataloader = dict(drop_last=True)
 
 model = dict(
-    data_preprocessor={{_base_.data_preprocessor}},
-    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
-    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
+    # data_preprocessor: the base's, ImageNet's mean/std (Places365's).
+    architecture=dict(head=dict(num_classes=365)),
+    teacher=dict(head=dict(num_classes=365)),
     teacher_ckpt='checkpoints/resnet50_places365.pth',
 )

@@ -7,10 +7,10 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor={{_base_.data_preprocessor}},
-    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
-    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
+    # data_preprocessor: the base's, ImageNet's mean/std (Places365's).
+    architecture=dict(head=dict(num_classes=365)),
+    teacher=dict(head=dict(num_classes=365)),
     distiller=dict(distill_losses=dict(
-        loss_crd=dict(sample_n={{_base_.crd_sample_n}}))),
+        loss_crd=dict(sample_n=1803460))),
     teacher_ckpt='checkpoints/resnet50_places365.pth',
 )

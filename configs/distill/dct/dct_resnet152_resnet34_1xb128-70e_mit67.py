@@ -7,8 +7,11 @@ _base_ = [
 ]
 
 model = dict(
-    data_preprocessor={{_base_.data_preprocessor}},
-    architecture=dict(head=dict(num_classes={{_base_.num_classes}})),
-    teacher=dict(head=dict(num_classes={{_base_.num_classes}})),
+    # The authors' normalisation (Config/Dataset/*.yaml).
+    data_preprocessor=dict(
+        mean=[0.43216 * 255, 0.394666 * 255, 0.37645 * 255],
+        std=[0.22803 * 255, 0.22145 * 255, 0.216989 * 255]),
+    architecture=dict(head=dict(num_classes=67)),
+    teacher=dict(head=dict(num_classes=67)),
     teacher_ckpt='checkpoints/resnet152_mit67.pth',
 )

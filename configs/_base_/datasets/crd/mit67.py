@@ -13,5 +13,5 @@ train_dataloader = dict(
         # The authors' K; equal to the loss's neg_num (crd_neck.py),
         # which the loss checks.
         neg_num=16384,
-        num_classes={{_base_.num_classes}},
+        num_classes=67,
         dataset={{_base_.train_dataloader.dataset}}))
