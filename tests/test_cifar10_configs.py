@@ -4,8 +4,10 @@ MMClassification 0.x's published format. Every config is used as it is;
 the command-line overrides (``--cfg-options``) change only the data root,
 batch sizes, worker count, epochs and the teacher checkpoint path (and, in
 the resume tests, accumulation, checkpoint interval and seed)."""
+import copy
 import glob
 import os.path as osp
+import shutil
 
 import pytest
 import torch
@@ -32,6 +34,27 @@ DISTILL = ('hint_resnet50_resnet18_8xb16_cifar10.py',
            'dct-adaptive_resnet50_resnet18_8xb16_cifar10.py')
 PUBLISHED_TEACHER = ('https://download.openmmlab.com/mmclassification/v0/'
                      'resnet/resnet50_b16x8_cifar10_20210528-f54bfad9.pth')
+
+
+_FROMFILE = Config.fromfile
+
+
+def _fromfile_unformatted(*args, **kwargs):
+    cfg = _FROMFILE(*args, **kwargs)
+    object.__setattr__(cfg, '_format_python_code', False)
+    return cfg
+
+
+def _skip_yapf(patch: pytest.MonkeyPatch) -> None:
+    """MMEngine formats each run's config text with yapf (several seconds
+    of CPU per run); nothing here reads that text's layout, only its
+    values (the dumped config is read back with ``Config.fromfile``)."""
+    patch.setattr(Config, 'fromfile', staticmethod(_fromfile_unformatted))
+
+
+@pytest.fixture(autouse=True)
+def _unformatted_config_text(monkeypatch):
+    _skip_yapf(monkeypatch)
 
 
 @pytest.fixture
@@ -79,15 +102,24 @@ def test_configs_use_mmpretrain_cifar_setting():
             assert cfg.model.adaptive_module.blocks == ['backbone.layer3.5']
 
 
+@pytest.fixture(scope='module')
+def mmcls_teachers():
+    """Two teachers of the CIFAR configs (seeds 1 and 2), built once for
+    both formats (ResNet-50's weight init is most of the test's time);
+    each test loads into its own copy of the second."""
+    cfg = Config.fromfile(osp.join(CIFAR_DIR, DISTILL[0]))
+    cfg.model.teacher_ckpt = None
+    return build_model(cfg, seed=1).teacher, build_model(cfg, seed=2).teacher
+
+
 @pytest.mark.parametrize('legacy', [True, False], ids=['legacy', 'zip'])
-def test_mmcls_checkpoint_format_loads_strictly_and_safely(tmp_path, legacy):
+def test_mmcls_checkpoint_format_loads_strictly_and_safely(
+        tmp_path, legacy, mmcls_teachers):
     """MMClassification 0.x checkpoint (``meta`` with CLASSES, versions,
     config text, epoch/iter, hook messages; ``state_dict`` with
     ``backbone.*``/``head.fc.*``) through the one safe reader, then
     strictly into the teacher of the CIFAR configs."""
-    cfg = Config.fromfile(osp.join(CIFAR_DIR, DISTILL[0]))
-    cfg.model.teacher_ckpt = None
-    source = build_model(cfg, seed=1).teacher
+    source, pristine_target = mmcls_teachers
     path = save_mmcls_checkpoint(source, str(tmp_path / 'r50.pth'),
                                  CIFAR10.METAINFO['classes'], legacy=legacy)
     ckpt = load_checkpoint_file(path)
@@ -97,8 +129,7 @@ def test_mmcls_checkpoint_format_loads_strictly_and_safely(tmp_path, legacy):
     assert {k.split('.')[0] for k in keys} == {'backbone', 'head'}
     assert 'head.fc.weight' in keys
 
-    cfg.model.teacher_ckpt = None
-    target = build_model(cfg, seed=2).teacher
+    target = copy.deepcopy(pristine_target)
     load_teacher_checkpoint(target, path)
     for key, value in source.state_dict().items():
         torch.testing.assert_close(target.state_dict()[key], value,
@@ -119,14 +150,49 @@ def _overrides(data_root: str, work_dir: str, teacher_ckpt=None):
     return ['--work-dir', work_dir, '--cfg-options'] + options
 
 
+ADAPTIVE_RESUMED = 'hint-adaptive_resnet50_resnet18_8xb16_cifar10.py'
+
+
+def _train_one_epoch(name, cifar_root, teacher_ckpt, work_dir):
+    config = osp.join(CIFAR_DIR, name)
+    args = [config] + _overrides(
+        cifar_root, work_dir, None if name == STUDENT else teacher_ckpt)
+    train_in_process(args)
+    return args
+
+
+@pytest.fixture(scope='module')
+def adaptive_run(cifar_root, teacher_ckpt, tmp_path_factory):
+    """The one-epoch run of ADAPTIVE_RESUMED, shared by its
+    ``test_config_trains_a_step`` case and the resume test (which resumes
+    in a copy of the work dir); md5 checks off and yapf skipped, as the
+    function-scoped fixtures do."""
+    work_dir = str(tmp_path_factory.mktemp('adaptive') / 'work')
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CIFAR10_MD5_OFF.items():
+            patch.setattr(CIFAR10, name, value)
+        _skip_yapf(patch)
+        args = _train_one_epoch(ADAPTIVE_RESUMED, cifar_root, teacher_ckpt,
+                                work_dir)
+    return dict(work_dir=work_dir, args=args)
+
+
+@pytest.fixture(scope='module')
+def published_teacher_state(teacher_ckpt):
+    """``teacher_ckpt``'s state dict through the safe reader, read once
+    (the tests only compare against it)."""
+    return load_checkpoint_file(teacher_ckpt)['state_dict']
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize('name', (STUDENT, ) + DISTILL)
 def test_config_trains_a_step(name, cifar_root, teacher_ckpt, tmp_path,
-                              md5_off):
-    work_dir = str(tmp_path / 'work')
-    config = osp.join(CIFAR_DIR, name)
-    train_in_process([config] + _overrides(
-        cifar_root, work_dir, None if name == STUDENT else teacher_ckpt))
+                              md5_off, request):
+    if name == ADAPTIVE_RESUMED:
+        work_dir = request.getfixturevalue('adaptive_run')['work_dir']
+    else:
+        work_dir = str(tmp_path / 'work')
+        _train_one_epoch(name, cifar_root, teacher_ckpt, work_dir)
     ckpt = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     assert ckpt['meta']['epoch'] == 1
     state = ckpt['state_dict']
@@ -137,7 +203,7 @@ def test_config_trains_a_step(name, cifar_root, teacher_ckpt, tmp_path,
         return
     # Loaded from the MMClassification checkpoint; the frozen teacher did
     # not move, the adaptive module (if any) did.
-    published = load_checkpoint_file(teacher_ckpt)['state_dict']
+    published = request.getfixturevalue('published_teacher_state')
     moved = [k for k, v in published.items()
              if not torch.equal(state[f'teacher.{k}'], v)]
     if 'adaptive' in name:
@@ -149,16 +215,19 @@ def test_config_trains_a_step(name, cifar_root, teacher_ckpt, tmp_path,
 
 
 @pytest.mark.slow
-def test_adaptive_module_checkpoint_resume_and_export(cifar_root,
-                                                      teacher_ckpt, tmp_path,
-                                                      md5_off):
+def test_adaptive_module_checkpoint_resume_and_export(adaptive_run,
+                                                      tmp_path, md5_off):
     """The module is in the optimizer (its momentum is saved), survives a
     resume, and is not in the exported student."""
-    name = 'hint-adaptive_resnet50_resnet18_8xb16_cifar10.py'
-    config = osp.join(CIFAR_DIR, name)
+    # The first epoch is the shared run's; the resume writes into a copy
+    # of its work dir (``last_checkpoint`` pointed at the copy's epoch_1,
+    # so ``--resume`` (auto) starts from the copy as it did in place).
     work_dir = str(tmp_path / 'work')
-    args = [config] + _overrides(cifar_root, work_dir, teacher_ckpt)
-    train_in_process(args)
+    shutil.copytree(adaptive_run['work_dir'], work_dir)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'epoch_1.pth'))
+    args = list(adaptive_run['args'])
+    args[args.index('--work-dir') + 1] = work_dir
     first = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     dumped = glob.glob(osp.join(work_dir, '*.py'))[0]
     cfg = Config.fromfile(dumped)

@@ -5,6 +5,7 @@ nor MMRazor -- through ``get_model``, ``ImageClassificationInferencer`` on
 a JPEG and MMPretrain's own ``tools/test.py`` -- on the zoo's real configs
 and pipelines."""
 import argparse
+import functools
 import glob
 import os.path as osp
 import pickle
@@ -64,21 +65,31 @@ def run_plain(script, cwd):
     return result.stdout
 
 
-def foreign_types(node, where='cfg'):
-    """Every ``type`` in ``node`` that resolves to a dctkd_mm or MMRazor
-    class in MMPretrain's registries, or to nothing at all."""
+@functools.lru_cache(maxsize=None)
+def _is_foreign_type(name):
+    """Whether ``name`` resolves to a dctkd_mm or MMRazor class in
+    MMPretrain's registries, or to nothing at all. The answer depends on
+    the name alone (every module registering into them is imported above),
+    so each name is looked up once: a miss in a registry costs an import
+    attempt, and the zoo's configs repeat a few dozen names."""
     import mmpretrain.registry as registry
     registries = [r for r in vars(registry).values()
                   if isinstance(r, Registry)]
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        classes = [c for c in (r.get(name) for r in registries) if c]
+    return not classes or any(
+        c.__module__.split('.')[0] in ('dctkd_mm', 'mmrazor')
+        for c in classes)
+
+
+def foreign_types(node, where='cfg'):
+    """Every ``type`` in ``node`` that resolves to a dctkd_mm or MMRazor
+    class in MMPretrain's registries, or to nothing at all."""
     found = []
     if isinstance(node, dict):
         name = node.get('type')
         if isinstance(name, str):
-            with DefaultScope.overwrite_default_scope('mmpretrain'):
-                classes = [c for c in (r.get(name) for r in registries) if c]
-            if not classes or any(
-                    c.__module__.split('.')[0] in ('dctkd_mm', 'mmrazor')
-                    for c in classes):
+            if _is_foreign_type(name):
                 found.append(f'{where}: {name}')
         for key, value in node.items():
             found += foreign_types(value, f'{where}.{key}')
@@ -105,12 +116,27 @@ def test_zoo_config_exports_to_plain_mmpretrain(path):
     assert loaders in ([], ['LoadImageFromFile']) and (
         not loaders or pipeline[0]['type'] == 'LoadImageFromFile')
     # The student builds from it and classifies a tiny input.
-    from mmpretrain.registry import MODELS
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(plain['model']).eval()
-    with torch.no_grad():
-        logits = model(torch.rand(1, 3, 32, 32), mode='tensor')
-    assert logits.shape == (1, plain['model']['head']['num_classes'])
+    assert _logits_shape(plain['model']) == (
+        1, plain['model']['head']['num_classes'])
+
+
+_LOGITS_SHAPES = {}
+
+
+def _logits_shape(model_cfg):
+    """The shape of the logits of the model built from ``model_cfg`` on a
+    tiny input. Many zoo configs export the very same student dict (one
+    student and dataset under several methods): an equal dict builds the
+    same model, so each distinct dict is built once."""
+    key = repr(model_cfg)
+    if key not in _LOGITS_SHAPES:
+        from mmpretrain.registry import MODELS
+        with DefaultScope.overwrite_default_scope('mmpretrain'):
+            model = MODELS.build(model_cfg).eval()
+        with torch.no_grad():
+            logits = model(torch.rand(1, 3, 32, 32), mode='tensor')
+        _LOGITS_SHAPES[key] = tuple(logits.shape)
+    return _LOGITS_SHAPES[key]
 
 
 def test_zoo_has_the_configs_checked_below():
@@ -143,19 +169,37 @@ def _real_config(path, data_root, out):
     return Config.fromfile(out)
 
 
-@pytest.fixture(scope='module', params=[FLAGSHIP_CONFIG] + MBV2_PLACES365[:1],
-                ids=lambda p: osp.basename(p))
-def real_export(request, tmp_path_factory):
-    root = tmp_path_factory.mktemp('export')
+REAL_CONFIGS = [FLAGSHIP_CONFIG] + MBV2_PLACES365[:1]
+
+
+def _real_export(path, root):
     tree = make_places365_tree(str(root / 'data'), num_classes=NUM_CLASSES,
                                per_class=1, val_per_class=1, size=(60, 48))
-    cfg_path, ckpt = str(root / 'distill.py'), str(root / 'distill.pth')
-    cfg = _real_config(request.param, tree['root'], cfg_path)
+    # One name per config: the plain process below runs MMPretrain's test
+    # tool on both exports, and its runner names its logger and visualizer
+    # after the config file.
+    name = osp.splitext(osp.basename(path))[0]
+    cfg_path, ckpt = str(root / f'{name}.py'), str(root / f'{name}.pth')
+    cfg = _real_config(path, tree['root'], cfg_path)
     model = build_model(cfg)
     save_runner_checkpoint(model, ckpt, tree['classes'])
     result = export_main([cfg_path, ckpt, '--out-dir', str(root / 'out')])
     return dict(root=root, tree=tree, cfg=cfg, cfg_path=cfg_path, ckpt=ckpt,
                 model=model, result=result)
+
+
+@pytest.fixture(scope='module')
+def real_exports(tmp_path_factory):
+    return {
+        path: _real_export(path, tmp_path_factory.mktemp('export'))
+        for path in REAL_CONFIGS
+    }
+
+
+@pytest.fixture(scope='module', params=REAL_CONFIGS,
+                ids=lambda p: osp.basename(p))
+def real_export(request, real_exports):
+    return dict(real_exports[request.param], key=request.param)
 
 
 def _student_logits(model, cfg, images, decoded=False):
@@ -208,43 +252,14 @@ def test_exported_config_reads_the_same_data(real_export):
 
 @pytest.mark.slow
 def test_plain_mmpretrain_process_gives_the_students_predictions(
-        real_export, tmp_path):
+        real_export, plain_process, tmp_path):
     """get_model, the Inferencer on a JPEG and MMPretrain's test tool, in
     a process where importing dctkd_mm or MMRazor fails."""
-    result, model, cfg = (real_export['result'], real_export['model'],
-                          real_export['cfg'])
+    model, cfg = real_export['model'], real_export['cfg']
     images = real_export['tree']['val_files']
-    pipeline = cfg.test_dataloader.dataset.pipeline
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        batch = pseudo_collate(
-            [Compose(pipeline)(dict(img_path=p)) for p in images[:2]])
-    with torch.no_grad():
-        inputs = model.data_preprocessor(batch, False)['inputs']
-    torch.save(inputs, str(tmp_path / 'inputs.pt'))
-    work_dir, preds = tmp_path / 'mmpretrain_test', tmp_path / 'preds.pkl'
-    run_plain(
-        f"""
-        import runpy, torch
-        from mmpretrain import ImageClassificationInferencer, get_model
-        model = get_model({result['config']!r},
-                          pretrained={result['checkpoint']!r})
-        with torch.no_grad():
-            logits = model(torch.load('inputs.pt'), mode='tensor')
-        inferencer = ImageClassificationInferencer(
-            {result['config']!r}, pretrained={result['checkpoint']!r},
-            device='cpu')
-        pred = inferencer({images[0]!r})[0]
-        torch.save(dict(logits=logits,
-                        scores=torch.as_tensor(pred['pred_scores']),
-                        pred_class=pred['pred_class']), 'out.pt')
-        sys.argv = ['test.py', {result['config']!r},
-                    {result['checkpoint']!r}, '--work-dir',
-                    {str(work_dir)!r}, '--out', {str(preds)!r}]
-        runpy.run_path({MMPRETRAIN_TEST_TOOL!r}, run_name='__main__')
-        assert not [m for m in sys.modules
-                    if m.split('.')[0] in ('dctkd_mm', 'mmrazor')]
-        """, tmp_path)
-    out = torch.load(str(tmp_path / 'out.pt'))
+    run = plain_process['real'][real_export['key']]
+    work_dir, preds = run['work_dir'], run['preds']
+    out = torch.load(run['out'])
     # get_model: the student's logits inside the distiller.
     torch.testing.assert_close(out['logits'],
                                _student_logits(model, cfg, images[:2]),
@@ -404,23 +419,33 @@ def test_never_overwrites_its_own_inputs_without_force(exported, tmp_path,
         exported['model'].student.state_dict())
 
 
-def test_no_data_export_of_flagship_builds_with_get_model_alone(tmp_path):
+def test_no_data_export_of_flagship_builds_with_get_model_alone(
+        plain_process):
     """``--no-data`` on the flagship config: ``get_model(cfg)`` without
     weights, MMPretrain's get_flops tool and the Inferencer work in a
     process without dctkd_mm or MMRazor (issue 19: the untyped test
     dataset failed with ``'ConfigDict' object has no attribute 'type'``)."""
+    printed = plain_process['no_data']
+    assert 'model ImageClassifier 365' in printed
+    assert 'scores (365,)' in printed
+    assert 'Flops:' in printed and 'Params:' in printed
+
+
+# --- one process without dctkd_mm or MMRazor for all the checks above -----
+
+
+def _no_data_flagship_script(root):
+    """``--no-data`` export of the flagship config in ``root``, and the
+    script that builds it with MMPretrain alone there."""
     cfg = student_config(Config.fromfile(FLAGSHIP_CONFIG), name='flagship',
                          with_data=False)
     assert cfg.test_dataloader.dataset.type == 'CustomDataset'
-    path = tmp_path / 'flagship.py'
-    cfg.dump(str(path))
+    cfg.dump(str(root / 'flagship.py'))
     mmcv.imwrite(np.random.default_rng(0).integers(
-        0, 256, (40, 50, 3), dtype=np.uint8), str(tmp_path / 'scene.jpg'))
+        0, 256, (40, 50, 3), dtype=np.uint8), str(root / 'scene.jpg'))
     get_flops = osp.join(osp.dirname(MMPRETRAIN_TEST_TOOL),
                          'analysis_tools', 'get_flops.py')
-    printed = run_plain(f"""
-        import runpy
-        from mmpretrain import get_model, ImageClassificationInferencer
+    return f"""
         model = get_model('flagship.py')
         print('model', type(model).__name__, model.head.num_classes)
         scores = ImageClassificationInferencer(
@@ -428,7 +453,72 @@ def test_no_data_export_of_flagship_builds_with_get_model_alone(tmp_path):
         print('scores', scores.shape)
         sys.argv = ['get_flops.py', 'flagship.py', '--shape', '64']
         runpy.run_path({get_flops!r}, run_name='__main__')
-    """, tmp_path)
-    assert 'model ImageClassifier 365' in printed
-    assert 'scores (365,)' in printed
-    assert 'Flops:' in printed and 'Params:' in printed
+        """
+
+
+def _real_export_script(export, root):
+    """The inputs of the student's logits in ``root``, and the script that
+    runs get_model, the Inferencer on a JPEG and MMPretrain's test tool on
+    ``export`` there."""
+    result, model, cfg = export['result'], export['model'], export['cfg']
+    images = export['tree']['val_files']
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        batch = pseudo_collate(
+            [Compose(pipeline)(dict(img_path=p)) for p in images[:2]])
+    with torch.no_grad():
+        inputs = model.data_preprocessor(batch, False)['inputs']
+    torch.save(inputs, str(root / 'inputs.pt'))
+    run = dict(work_dir=root / 'mmpretrain_test', preds=root / 'preds.pkl',
+               out=str(root / 'out.pt'))
+    return run, f"""
+        model = get_model({result['config']!r},
+                          pretrained={result['checkpoint']!r})
+        with torch.no_grad():
+            logits = model(torch.load('inputs.pt'), mode='tensor')
+        inferencer = ImageClassificationInferencer(
+            {result['config']!r}, pretrained={result['checkpoint']!r},
+            device='cpu')
+        pred = inferencer({images[0]!r})[0]
+        torch.save(dict(logits=logits,
+                        scores=torch.as_tensor(pred['pred_scores']),
+                        pred_class=pred['pred_class']), 'out.pt')
+        sys.argv = ['test.py', {result['config']!r},
+                    {result['checkpoint']!r}, '--work-dir',
+                    {str(run['work_dir'])!r}, '--out', {str(run['preds'])!r}]
+        runpy.run_path({MMPRETRAIN_TEST_TOOL!r}, run_name='__main__')
+        """
+
+
+@pytest.fixture(scope='module')
+def plain_process(real_exports, tmp_path_factory):
+    """One process where importing dctkd_mm or MMRazor fails (a new
+    process costs seconds of imports) runs, each in its own folder, the
+    checks of every real export and of the flagship's ``--no-data``
+    export; at its end it holds no module of either. Returns the runs'
+    files and what the ``--no-data`` part printed."""
+    root = tmp_path_factory.mktemp('plain')
+    parts, real = [], {}
+    for key, export in real_exports.items():
+        folder = root / f'real{len(real)}'
+        folder.mkdir()
+        real[key], script = _real_export_script(export, folder)
+        parts.append(('real', folder, script))
+    folder = root / 'no_data'
+    folder.mkdir()
+    parts.append(('no_data', folder, _no_data_flagship_script(folder)))
+    body = ''.join(
+        f"os.chdir({str(folder)!r})\nprint('@@part', {name!r}, flush=True)\n"
+        + textwrap.dedent(script) for name, folder, script in parts)
+    printed = run_plain(
+        'import os, runpy, torch\n'
+        'from mmpretrain import ImageClassificationInferencer, get_model\n'
+        + body + textwrap.dedent("""
+        assert not [m for m in sys.modules
+                    if m.split('.')[0] in ('dctkd_mm', 'mmrazor')]
+        """), root)
+    sections = {}
+    for section in printed.split('@@part ')[1:]:
+        name, _, text = section.partition('\n')
+        sections[name] = sections.get(name, '') + text
+    return dict(real=real, no_data=sections['no_data'])

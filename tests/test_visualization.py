@@ -262,6 +262,9 @@ def test_hook_logs_figures_during_training(tmp_path):
     cfg = Config.fromfile(write_tiny_distill_config(  # 3 iterations
         str(tmp_path / 'distill.py'), data_root, num_classes=5,
         img_size=IMG_SIZE, batch_size=2))
+    # The runner writes the config's text four times; yapf formatting
+    # costs seconds of CPU and nothing here reads the text.
+    object.__setattr__(cfg, '_format_python_code', False)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.experiment_name = 'attention_hook_test'
     cfg.log_level = 'WARNING'

@@ -19,6 +19,7 @@ from dctkd_mm.compat import setup_cpu_distributed
 from dctkd_mm.evaluation import MAX_HEATMAP_CLASSES, write_per_class_report
 from .cli import add_common_args, set_work_dir
 from .cli import parse_args as parse_args_and_rank
+from .config_text import format_text_once
 
 
 def parse_args(argv=None):
@@ -131,7 +132,7 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(format_text_once(cfg))
     metrics = runner.test()
     if args.per_class_dir and is_main_process():
         classes = runner.test_dataloader.dataset.metainfo.get('classes')

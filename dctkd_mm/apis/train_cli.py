@@ -16,6 +16,7 @@ from dctkd_mm.compat import setup_cpu_distributed
 from .batch_layout import apply_batch_layout, world_size_from_env
 from .cli import add_common_args, check_config_keys, set_work_dir
 from .cli import parse_args as parse_args_and_rank
+from .config_text import format_text_once
 
 
 class Runner(_MMEngineRunner):
@@ -131,7 +132,7 @@ def main(argv=None):
         auto_scale_lr=args.auto_scale_lr,
         cuda_available=torch.cuda.is_available())
     setup_cpu_distributed(cfg, args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(format_text_once(cfg))
     runner.logger.info(layout.describe())
     runner.train()
 

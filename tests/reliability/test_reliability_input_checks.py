@@ -30,6 +30,9 @@ def test_dataset_and_head_class_counts_must_agree(tmp_path, data_classes):
         str(tmp_path / 'cfg.py'), root, num_classes=4)
     cfg = Config.fromfile(config)
     cfg.work_dir = str(tmp_path / 'work')
+    # The runner formats the config's text with yapf (seconds of CPU) for
+    # its log and dumps; nothing here reads them.
+    object.__setattr__(cfg, '_format_python_code', False)
     seen = []
 
     def no_step(*args, **kwargs):

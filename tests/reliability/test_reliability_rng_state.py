@@ -8,6 +8,7 @@ import copy
 import os.path as osp
 import random
 import subprocess
+import traceback
 from collections import OrderedDict
 
 import numpy as np
@@ -157,19 +158,25 @@ def _array_interface_payload():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('payload, names', [
+@pytest.mark.parametrize('payload, names, in_process', [
     (_array_interface_payload, ('CorruptCheckpointStateError',
-                                'UnsafeCheckpointError')),
-    (lambda: [HUGE] * 624, ('CorruptCheckpointStateError', )),
+                                'UnsafeCheckpointError'), False),
+    (lambda: [HUGE] * 624, ('CorruptCheckpointStateError', ), True),
 ], ids=['ordereddict-array-interface', 'huge-ints'])
 def test_crafted_numpy_keys_end_in_a_named_refusal(real_checkpoint,
-                                                   tmp_path, payload, names):
+                                                   tmp_path, capfd, payload,
+                                                   names, in_process):
     """A genuine checkpoint whose saved NumPy generator keys are replaced
     (the issue's F2 payload, and keys out of uint32 range): ``--resume``
-    in a subprocess exits with an error naming the refusal, not a signal.
-    The payload may be refused by the checkpoint reader (it carries an
-    instance attribute) or by the generator-state check; either way, by
-    name."""
+    ends in an error naming the refusal, not a signal. The payload may be
+    refused by the checkpoint reader (it carries an instance attribute) or
+    by the generator-state check; either way, by name.
+
+    The F2 payload, which would kill a process that converted it
+    (SIGSEGV), resumes in a subprocess of tools/train.py that must exit
+    with an error; the huge keys, which cannot crash anything, resume
+    in this process (tools/train.py's ``main``), whose uncaught exception
+    is what makes that process exit with an error."""
     config, path = real_checkpoint
     checkpoint = torch.load(path, weights_only=False)  # written above
     rng = checkpoint['message_hub']['runtime_info']['exact_resume_state'][
@@ -179,13 +186,23 @@ def test_crafted_numpy_keys_end_in_a_named_refusal(real_checkpoint,
     rng['numpy'] = tuple(numpy)
     crafted = str(tmp_path / 'iter_2.pth')
     torch.save(checkpoint, crafted)
-    proc = subprocess.run(
-        utils.train_command(config, str(tmp_path / 'work'), '--resume',
-                            crafted),
-        cwd=utils.REPO_ROOT, env=utils.subprocess_env(), capture_output=True,
-        text=True, timeout=utils.TIMEOUT)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode > 0, (proc.returncode, output[-3000:])
+    work_dir = str(tmp_path / 'work')
+    if in_process:
+        capfd.readouterr()
+        with pytest.raises(Exception) as info:
+            utils.train_in_process(
+                [config, '--work-dir', work_dir, '--resume', crafted])
+        assert info.type.__name__ in names, info.value
+        captured = capfd.readouterr()
+        output = (captured.out + captured.err + ''.join(
+            traceback.format_exception(info.type, info.value, info.tb)))
+    else:
+        proc = subprocess.run(
+            utils.train_command(config, work_dir, '--resume', crafted),
+            cwd=utils.REPO_ROOT, env=utils.subprocess_env(),
+            capture_output=True, text=True, timeout=utils.TIMEOUT)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode > 0, (proc.returncode, output[-3000:])
     assert any(name in output for name in names), output[-3000:]
     if 'CorruptCheckpointStateError' in output:
         assert f'{KEY}.numpy[1]' in output
