@@ -3,7 +3,7 @@ leaves its data root, and (Places365) a duplicate class name, naming the
 file, the line and what was expected.
 
 The datasets are built from the real configs (``configs/_base_/datasets/``)
-over the tiny official-layout trees of ``tests/utils.py`` (those of
+over the tiny official-layout trees of ``tests/utils/data_trees.py`` (those of
 ``tests/test_datasets.py``). The
 shared checks live in ``dctkd_mm/datasets/annotation_files.py``
 (``check_path``, ``ListedOnce``, used by ``ImageIndex``), so each dataset

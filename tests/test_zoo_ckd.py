@@ -44,7 +44,7 @@ def config(method, pair, dataset):
     return osp.join(ZOO, method, f'{method}_{pair}_1xb128-70e_{dataset}.py')
 
 
-# --- the authors' code (tests/utils.py) and ours ----------------------
+# --- the authors' code (tests/utils/authors.py) and ours ----------------------
 
 
 def authors_name(ours):

@@ -3,7 +3,7 @@
 The authors' ``Distillation Zoo/crd/criterion.py`` + ``memory.py`` and
 the index sampling of ``Libs/Datasets/SceneRecognitionDatasetCRD.py`` are
 re-implemented on the CPU from their code (their ``.cuda()`` calls
-dropped; ``AuthorsCRD`` and ``authors_contrast_indices`` in utils.py)
+dropped; ``AuthorsCRD`` and ``authors_contrast_indices`` in tests/utils/authors.py)
 and compared with the zoo's models and datasets: same features,
 same embedding weights and memory bank, same contrast indices. Then the
 configs run through ``tools/train.py`` on a tiny MIT Indoor 67 tree in its
