@@ -110,3 +110,30 @@ def test_transform_gradient_cosine():
     # On 2x2 maps the two transforms coincide (up to scale); on larger
     # maps the losses pull in different directions.
     assert len(cosines) == 4 and all(-1 <= c < 0.9 for c in cosines)
+
+
+def test_demo_section_times_both_layouts_and_both_loaders(tmp_path):
+    """``--sections demo`` (run only when asked for): the demo's baseline
+    and DCT+KD steps in each memory layout, and image loading with and
+    without the cache, in the JSON and the markdown."""
+    args = cli.parse_args(['--device', 'cpu', '--sections', 'demo',
+                           '--step-warmup', '0', '--step-repeats', '1'])
+    assert 'demo' not in cli.parse_args(['--device', 'cpu']).sections
+    section = cli.run_section('demo', args)
+    names = [row['variant'] for row in section['rows']]
+    assert names == [
+        'baseline step, batch 128, default',
+        'baseline step, batch 128, channels_last',
+        'baseline step, batch 32, channels_last',
+        'dct+kd step, batch 128, default',
+        'dct+kd step, batch 128, channels_last',
+        'dct+kd step, batch 32, channels_last',
+        'load image, LoadImageFromFile',
+        'load image, CachedLoadImageFromFile (warm)']
+    assert all(row['ms'] > 0 for row in section['rows'])
+    assert section['rows'][0]['ms_per_image'] == pytest.approx(
+        section['rows'][0]['ms'] / 128)
+    assert (section['batch'], section['size']) == (128, 40)
+    text = cli.write_outputs(dict(environment={}, command='x',
+                                  demo=section), [])
+    assert "The demo's CPU costs" in text and 'dct+kd step' in text

@@ -17,8 +17,7 @@ from dctkd_mm.demo.chart import top1_chart
 from dctkd_mm.demo.curves import curve_data, learning_curves
 from dctkd_mm.demo.data import prepare_data
 from dctkd_mm.demo.scheduling import Progress
-from dctkd_mm.demo.loss_scaling import (area_ratio, loss_factor,
-                                        rescale_distill_losses)
+from dctkd_mm.demo.loss_scaling import area_ratio, loss_factor
 from dctkd_mm.demo.settings import parse_args, run_settings
 
 # --- statistics -----------------------------------------------------------
@@ -164,7 +163,7 @@ def test_chart_is_a_png_with_one_bar_per_arm(tmp_path):
 
 def test_instrument_checks_on_known_numbers():
     runs = _report_runs() + [dict(method='kd', seed=s, top1=v)
-                              for s, v in enumerate([58., 47., 60.])]
+                             for s, v in enumerate([58., 47., 60.])]
     results = statistics.comparisons(
         [r for r in runs if r['method'] != 'teacher'],
         ['baseline', 'at', 'kd', 'dct'], ('baseline', ))
@@ -227,8 +226,8 @@ def test_progress_counts_runs_and_estimates_time_left(capsys):
     assert capsys.readouterr().out.count('[progress] run ') == 4
 
 
-def test_students_train_on_the_first_images_of_the_teacher_pool(tmp_path,
-                                                                 capsys):
+def test_students_train_on_the_first_images_of_the_teacher_pool(
+        tmp_path, capsys):
     settings = dict(num_classes=5, train_per_class=2,
                     teacher_train_per_class=5, val_per_class=2,
                     image_size=32)
@@ -270,8 +269,8 @@ def test_sweep_row_marks_missed_targets(tmp_path):
 
 
 def test_sweep_last_gain_is_the_mean_gain_over_the_last_interval():
-    curves = [[[5, 40.], [10, 80.], [15, 90.]], [[5, 50.], [10, 86.],
-                                                  [15, 88.]]]
+    curves = [[[5, 40.], [10, 80.], [15, 90.]],
+              [[5, 50.], [10, 86.], [15, 88.]]]
     assert sweep.last_gain(curves) == 6.0
     assert sweep.last_gain([[[20, 93.]]]) is None
 
@@ -386,10 +385,15 @@ def test_arm_config_has_the_authors_weights_and_transform(name):
 
 
 @pytest.mark.parametrize('name', list(demo_methods.DEMO_METHODS))
-def test_every_registered_arm_builds_with_rescaled_losses(name):
-    """Arms added by others too: the config builds at the demo's width
-    and every loss has a map-size exponent."""
-    from mmengine.registry import MODELS, DefaultScope
+def test_every_registered_arm_trains_a_step_with_rescaled_losses(name):
+    """Arms added by others too: the config builds at the demo's width,
+    every loss has a map-size exponent, and a training step runs in the
+    memory format the config's ``ChannelsLastHook`` selects (a loss that
+    flattens with ``view`` fails on channels-last maps)."""
+    from types import SimpleNamespace
+
+    from mmengine.registry import HOOKS, MODELS, DefaultScope
+    from mmpretrain.structures import DataSample
     arm = demo_methods.DEMO_METHODS[name]
     settings = run_settings(parse_args(['--quick']))
     job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
@@ -402,10 +406,20 @@ def test_every_registered_arm_builds_with_rescaled_losses(name):
     with DefaultScope.overwrite_default_scope(
             'mmrazor' if arm.distills else 'mmpretrain'):
         model = MODELS.build(cfg.model)
+    HOOKS.build(cfg.default_hooks.memory_format).before_train(
+        SimpleNamespace(model=model))
     student = model.student if arm.distills else model
     with torch.no_grad():
         logits = student(torch.zeros(2, 3, 32, 32))
     assert logits.shape == (2, settings['num_classes'])
+    torch.manual_seed(0)
+    images = list(torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8))
+    data = model.data_preprocessor(dict(inputs=images, data_samples=[
+        DataSample().set_gt_label(i) for i in range(4)]), True)
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert torch.isfinite(total)
 
 
 def test_every_student_starts_from_the_same_weights(tmp_path):
@@ -460,6 +474,12 @@ def test_learning_rate_is_per_32_images_and_reported():
     # The default is the authors' step per image: lr 0.1 for 128 images.
     assert parse_args([]).lr == training.STUDENT_LR == pytest.approx(
         0.1 * 32 / 128)
+    # The default run uses the authors' batch and lr themselves.
+    job = training.student_job(demo_methods.DEMO_METHODS['kd'],
+                               run_settings(parse_args([])), '/d', 0,
+                               'i.pth', 't.pth', 1., '/w')
+    assert job['options']['train_dataloader.batch_size'] == 128
+    assert job['options']['optim_wrapper.optimizer.lr'] == pytest.approx(0.1)
     settings = run_settings(parse_args(['--lr', '0.05', '--batch-size',
                                         '64']))
     job = training.student_job(demo_methods.DEMO_METHODS['kd'], settings,

@@ -7,6 +7,10 @@
 # another width they must be changed with it.
 _base_ = ['./_base_/demo_distill.py']
 
+# MMRazor's L2Loss flattens the features with ``view``, which a
+# channels-last map does not allow: this arm keeps the default layout.
+default_hooks = dict(memory_format=dict(enable=False))
+
 model = dict(
     distiller=dict(
         type='ConfigurableDistiller',

@@ -15,7 +15,7 @@ model = dict(
                   style='pytorch', base_channels=width, stem_channels=width,
                   zero_init_residual=False),
     neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}},
+    head=dict(type='LinearClsHead', num_classes=16,
               in_channels=width * 8,
               loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
               topk=(1, 5)),

@@ -15,7 +15,7 @@ model = dict(
     backbone=dict(type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
                   style='pytorch', base_channels=width, stem_channels=width),
     neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes={{_base_.num_classes}},
+    head=dict(type='LinearClsHead', num_classes=16,
               in_channels=width * 8 * 4,
               loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
               topk=(1, 5)),

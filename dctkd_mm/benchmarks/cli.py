@@ -1,6 +1,6 @@
 """``tools/analysis_tools/benchmark.py``: time and profile DCT-driven
 attention distillation (sections ``loss``, ``step``, ``growth``,
-``profile``; see their modules).
+``profile``, ``demo``; see their modules).
 
 Examples::
 
@@ -19,6 +19,7 @@ import time
 
 import torch
 
+from .demo_bench import demo_section
 from .loss_bench import growth_section, loss_section
 from .profile_counts import profile_section
 from .report import markdown
@@ -38,6 +39,8 @@ DEFAULTS = dict(
               profile_size=224),
 )
 SECTIONS = ('loss', 'step', 'growth', 'profile')
+#: Run only when asked for (``--sections demo``): the demo's CPU costs.
+OPTIONAL_SECTIONS = ('demo', )
 
 
 def parse_args(argv=None):
@@ -46,7 +49,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default=None,
                         help='cpu or cuda (default: cuda if available)')
     parser.add_argument('--sections', nargs='+', default=list(SECTIONS),
-                        choices=SECTIONS)
+                        choices=SECTIONS + OPTIONAL_SECTIONS)
     parser.add_argument('--amp', action='store_true',
                         help='also time bfloat16 features and teachers')
     parser.add_argument('--compile', action='store_true',
@@ -84,6 +87,8 @@ def run_section(name: str, args) -> dict:
                                  args.variants)
         return step_section(device, args.step_batch, args.step_size,
                             args.step_warmup, args.step_repeats, variants)
+    if name == 'demo':
+        return demo_section(args.step_warmup, args.step_repeats)
     if name == 'growth':
         return growth_section(device, args.growth_batches,
                               args.growth_sizes, args.growth_batch,

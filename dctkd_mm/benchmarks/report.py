@@ -69,6 +69,19 @@ def _profile_table(sec: dict) -> List[str]:
     return out
 
 
+def _demo_table(sec: dict) -> List[str]:
+    out = [f"\n### The demo's CPU costs: default batch {sec['batch']}, "
+           f"{sec['size']} px, width {sec['width']}, {sec['threads']} "
+           f"thread(s) (load {sec.get('load_before')} -> "
+           f"{sec.get('load_after')})\n",
+           '| what | median ms | ms per image | IQR/median |',
+           '|---|---|---|---|']
+    for r in sec['rows']:
+        out.append(f"| {r['variant']} | {r['ms']:.3f} | "
+                   f"{r['ms_per_image']:.3f} | {r['iqr']:.2f} |")
+    return out
+
+
 def markdown(results: dict) -> str:
     env = results['environment']
     out = ['Environment: ' + ', '.join(f'{k}={v}' for k, v in env.items()),
@@ -81,4 +94,6 @@ def markdown(results: dict) -> str:
         out += _growth_tables(results['growth'])
     if 'profile' in results:
         out += _profile_table(results['profile'])
+    if 'demo' in results:
+        out += _demo_table(results['demo'])
     return '\n'.join(out) + '\n'

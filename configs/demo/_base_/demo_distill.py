@@ -19,10 +19,10 @@ model = dict(
         # does not zero the last BN of each residual block.
         backbone=dict(base_channels=width, stem_channels=width,
                       zero_init_residual=False),
-        head=dict(num_classes={{_base_.num_classes}}, in_channels=width * 8)),
+        head=dict(num_classes=16, in_channels=width * 8)),
     teacher=dict(
         backbone=dict(base_channels=width, stem_channels=width),
-        head=dict(num_classes={{_base_.num_classes}},
+        head=dict(num_classes=16,
                   in_channels=width * 8 * 4)),
     teacher_ckpt=teacher_ckpt,
 )
