@@ -4,6 +4,7 @@ Same command line as MMPretrain's and MMRazor's ``tools/train.py``;
 ``main(argv)`` is also called in-process (the demo, the tests).
 """
 import argparse
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -120,6 +121,29 @@ def merge_args(cfg, args):
     return cfg
 
 
+def warn_if_buffers_unsynced(cfg, world_size: int) -> bool:
+    """Warn (and return True) when ``world_size`` processes would train
+    without MMEngine's ``SyncBuffersHook``: a config that replaces
+    ``custom_hooks`` (a list, so a child's list replaces the base's) drops
+    it, and each rank then validates and saves its own BatchNorm
+    statistics."""
+    if world_size <= 1:
+        return False
+    hooks = list(cfg.get('custom_hooks') or []) + [
+        h for h in (cfg.get('default_hooks') or {}).values() if h]
+    if any(isinstance(h, dict) and h.get('type') in (
+            'SyncBuffersHook', 'mmengine.SyncBuffersHook') for h in hooks):
+        return False
+    warnings.warn(
+        f'{world_size} processes will train without SyncBuffersHook: each '
+        'rank keeps its own BatchNorm running statistics. The config\'s '
+        "custom_hooks list replaced the base's; add dict(type="
+        "'SyncBuffersHook') to it, or add hooks through default_hooks (a "
+        'dict, which merges), e.g. default_hooks = dict(attention_maps='
+        "dict(type='AttentionMapVisualizationHook')).", stacklevel=2)
+    return True
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -131,8 +155,8 @@ def main(argv=None):
         keep_global_batch=args.keep_global_batch,
         auto_scale_lr=args.auto_scale_lr,
         cuda_available=torch.cuda.is_available())
+    warn_if_buffers_unsynced(cfg, world_size_from_env(args.launcher))
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(format_text_once(cfg))
     runner.logger.info(layout.describe())
     runner.train()
-
