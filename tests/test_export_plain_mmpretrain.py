@@ -3,13 +3,9 @@ checkpoint's student as a plain MMPretrain model that predicts exactly as
 it did inside the distiller, in a process that imports neither dctkd_mm
 nor MMRazor -- through ``get_model``, ``ImageClassificationInferencer`` on
 a JPEG and MMPretrain's own ``tools/test.py`` -- on the zoo's real configs
-and pipelines."""
-import argparse
-import functools
-import glob
+and pipelines; and the flagship's ``--no-data`` export in that process."""
 import os.path as osp
 import pickle
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,22 +17,19 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import DefaultScope, Registry
+from mmengine.registry import DefaultScope
 
 import dctkd_mm  # noqa: F401
-from dctkd_mm.apis import export_student, student_config
+from dctkd_mm.apis import student_config
 from dctkd_mm.apis import test_cli
 from dctkd_mm.apis.export_cli import main as export_main
-from dctkd_mm.model_converters import OverwriteInputError
-from utils import (FLAGSHIP_CONFIG, REPO_ROOT, build_model,
-                   make_places365_tree, read_test_metrics,
-                   save_runner_checkpoint, write_tiny_distill_config)
+from test_export_checkpoint import _student_logits
+from test_export_zoo import ZOO
+from utils import (FLAGSHIP_CONFIG, build_model, make_places365_tree,
+                   read_test_metrics, save_runner_checkpoint)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
-ZOO = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p.split(osp.sep))
 MBV2_PLACES365 = [p for p in ZOO if 'mobilenet' in osp.basename(p)
                   and 'places365' in p and '/dct/' in p]
 MMPRETRAIN_TEST_TOOL = osp.join(
@@ -63,80 +56,6 @@ def run_plain(script, cwd):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
         -5000:]
     return result.stdout
-
-
-@functools.lru_cache(maxsize=None)
-def _is_foreign_type(name):
-    """Whether ``name`` resolves to a dctkd_mm or MMRazor class in
-    MMPretrain's registries, or to nothing at all. The answer depends on
-    the name alone (every module registering into them is imported above),
-    so each name is looked up once: a miss in a registry costs an import
-    attempt, and the zoo's configs repeat a few dozen names."""
-    import mmpretrain.registry as registry
-    registries = [r for r in vars(registry).values()
-                  if isinstance(r, Registry)]
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        classes = [c for c in (r.get(name) for r in registries) if c]
-    return not classes or any(
-        c.__module__.split('.')[0] in ('dctkd_mm', 'mmrazor')
-        for c in classes)
-
-
-def foreign_types(node, where='cfg'):
-    """Every ``type`` in ``node`` that resolves to a dctkd_mm or MMRazor
-    class in MMPretrain's registries, or to nothing at all."""
-    found = []
-    if isinstance(node, dict):
-        name = node.get('type')
-        if isinstance(name, str):
-            if _is_foreign_type(name):
-                found.append(f'{where}: {name}')
-        for key, value in node.items():
-            found += foreign_types(value, f'{where}.{key}')
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            found += foreign_types(value, f'{where}[{i}]')
-    return found
-
-
-# --- every zoo config: the exported config is MMPretrain's alone ----------
-
-
-@pytest.mark.parametrize('path', ZOO, ids=[osp.relpath(p, REPO_ROOT)
-                                           for p in ZOO])
-def test_zoo_config_exports_to_plain_mmpretrain(path):
-    cfg = Config.fromfile(path)
-    plain = student_config(cfg, with_data=False).to_dict()
-    assert 'custom_imports' not in plain
-    assert foreign_types(plain) == []
-    # Images are read by the one transform the Inferencer strips (CIFAR-10
-    # configs read arrays, with no loading transform).
-    pipeline = plain['test_dataloader']['dataset']['pipeline']
-    loaders = [t['type'] for t in pipeline if 'Load' in t['type']]
-    assert loaders in ([], ['LoadImageFromFile']) and (
-        not loaders or pipeline[0]['type'] == 'LoadImageFromFile')
-    # The student builds from it and classifies a tiny input.
-    assert _logits_shape(plain['model']) == (
-        1, plain['model']['head']['num_classes'])
-
-
-_LOGITS_SHAPES = {}
-
-
-def _logits_shape(model_cfg):
-    """The shape of the logits of the model built from ``model_cfg`` on a
-    tiny input. Many zoo configs export the very same student dict (one
-    student and dataset under several methods): an equal dict builds the
-    same model, so each distinct dict is built once."""
-    key = repr(model_cfg)
-    if key not in _LOGITS_SHAPES:
-        from mmpretrain.registry import MODELS
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            model = MODELS.build(model_cfg).eval()
-        with torch.no_grad():
-            logits = model(torch.rand(1, 3, 32, 32), mode='tensor')
-        _LOGITS_SHAPES[key] = tuple(logits.shape)
-    return _LOGITS_SHAPES[key]
 
 
 def test_zoo_has_the_configs_checked_below():
@@ -200,24 +119,6 @@ def real_exports(tmp_path_factory):
                 ids=lambda p: osp.basename(p))
 def real_export(request, real_exports):
     return dict(real_exports[request.param], key=request.param)
-
-
-def _student_logits(model, cfg, images, decoded=False):
-    """What the student computes inside the distiller on ``images``: read
-    by the config's own test pipeline, or (``decoded``) decoded as the
-    Inferencer does (mmcv.imread) and put through the rest of it."""
-    pipeline = cfg.test_dataloader.dataset.pipeline
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        if decoded:
-            transform = Compose(pipeline[1:])
-            samples = [transform(dict(img=mmcv.imread(p))) for p in images]
-        else:
-            transform = Compose(pipeline)
-            samples = [transform(dict(img_path=p)) for p in images]
-    with torch.no_grad():
-        inputs = model.data_preprocessor(pseudo_collate(samples),
-                                         False)['inputs']
-        return model.student(inputs, mode='tensor')
 
 
 def test_exported_config_reads_the_same_data(real_export):
@@ -292,131 +193,6 @@ def test_plain_mmpretrain_process_gives_the_students_predictions(
     # Every class is in the test set: macro recall == mean class accuracy.
     assert plain['single-label/recall'] == pytest.approx(
         distill['accuracy/mean_class'])
-
-
-# --- the checkpoint ------------------------------------------------------
-
-
-@pytest.fixture(scope='module')
-def exported(tmp_path_factory):
-    """A tiny flagship distiller with adapters (``distiller.*`` weights),
-    its runner-style checkpoint, and the exported student."""
-    root = tmp_path_factory.mktemp('export_tiny')
-    tree = make_places365_tree(str(root / 'data'))
-    cfg_path, ckpt_path = str(root / 'distill.py'), str(root / 'ckpt.pth')
-    cfg = Config.fromfile(write_tiny_distill_config(
-        cfg_path, tree['root'], adapters=True,
-        extra="log_level = 'WARNING'"))
-    model = build_model(cfg)
-    save_runner_checkpoint(model, ckpt_path, tree['classes'])
-    result = export_main([cfg_path, ckpt_path, '--out-dir',
-                          str(root / 'out')])
-    return dict(root=root, tree=tree, cfg=cfg, ckpt=ckpt_path, model=model,
-                result=result)
-
-
-def test_checkpoint_holds_only_the_student(exported):
-    result, model = exported['result'], exported['model']
-    assert osp.basename(result['checkpoint']) == 'distill_student.pth'
-    ckpt = torch.load(result['checkpoint'])  # safe load, no allowlist needed
-    assert set(ckpt) == {'meta', 'state_dict'}  # no optimizer, message hub
-    state = ckpt['state_dict']
-    student = model.student.state_dict()
-    assert set(state) == set(student)
-    for key, value in student.items():
-        torch.testing.assert_close(state[key], value, rtol=0, atol=0)
-    adapters = [k for k in model.state_dict() if k.startswith('distiller.')]
-    assert adapters and result['dropped']['distiller'] == len(adapters)
-    assert result['dropped']['teacher'] > 0
-    assert list(ckpt['meta']['dataset_meta']['classes']) == \
-        exported['tree']['classes']
-    assert 'Distill' not in ckpt['meta']['cfg']
-
-
-def test_get_model_gives_same_logits(exported):
-    from mmpretrain import get_model
-    result, cfg = exported['result'], exported['cfg']
-    student = get_model(result['config'], pretrained=result['checkpoint'])
-    images = exported['tree']['val_files']
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        batch = pseudo_collate([
-            Compose(cfg.test_dataloader.dataset.pipeline)(dict(img_path=p))
-            for p in images
-        ])
-    with torch.no_grad():
-        logits = student(student.data_preprocessor(batch, False)['inputs'],
-                         mode='tensor')
-    torch.testing.assert_close(
-        logits, _student_logits(exported['model'], cfg, images), rtol=1e-5,
-        atol=1e-5)
-
-
-def test_no_data_keeps_what_the_inferencer_needs(exported, tmp_path):
-    export_main([exported['cfg'].filename, exported['ckpt'], '--out-dir',
-                 str(tmp_path), '--no-data'])
-    cfg = Config.fromfile(str(tmp_path / 'distill_student.py'))
-    assert 'train_dataloader' not in cfg and 'val_dataloader' not in cfg
-    # A typed, lazily built placeholder (get_model reads its type), on the
-    # annotation file a with-data export would write.
-    assert cfg.test_dataloader == dict(dataset=dict(
-        type='CustomDataset', data_root=exported['tree']['root'],
-        ann_file=str(tmp_path / 'distill_student_val.txt'), data_prefix='',
-        with_label=True, lazy_init=True,
-        pipeline=Config.fromfile(exported['result']['config'])
-        .test_dataloader.dataset.pipeline))
-    assert not glob.glob(str(tmp_path / '*.txt'))
-
-
-def test_missing_data_names_dataset_and_fix(exported, tmp_path):
-    with pytest.raises(ValueError) as info:
-        export_main([
-            exported['cfg'].filename, exported['ckpt'], '--out-dir',
-            str(tmp_path), '--cfg-options',
-            f'val_dataloader.dataset.data_root={tmp_path / "nowhere"}'
-        ])
-    message = str(info.value)
-    assert 'Places365' in message and 'nowhere' in message
-    assert '--no-data' in message
-
-
-def test_refuses_non_distillation_checkpoint(exported, tmp_path):
-    with pytest.raises(KeyError, match='architecture'):
-        export_student(exported['cfg'], exported['result']['checkpoint'],
-                       str(tmp_path))
-
-
-def test_loads_checkpoints_safely(exported, tmp_path):
-    """Arbitrary pickled objects are refused by the safe reader, while the
-    runner's own types (HistoryBuffer, numpy) loaded in the fixture."""
-    path = str(tmp_path / 'evil.pth')
-    torch.save(dict(state_dict={}, meta=dict(x=argparse.Namespace())), path)
-    with pytest.raises(pickle.UnpicklingError, match='Namespace'):
-        export_student(exported['cfg'], path, str(tmp_path))
-
-
-def test_never_overwrites_its_own_inputs_without_force(exported, tmp_path,
-                                                       monkeypatch):
-    """Outputs naming the source checkpoint or config (here through a
-    relative ``--out-dir``) are refused before anything is written, naming
-    the path and ``--force``; with ``--force`` the student replaces it."""
-    ckpt, cfg_path = exported['ckpt'], exported['cfg'].filename
-    before = {p: open(p, 'rb').read() for p in (ckpt, cfg_path)}
-    monkeypatch.chdir(exported['root'])
-    for name, source, other in (('ckpt', ckpt, 'ckpt.py'),
-                                ('distill', cfg_path, 'distill.pth')):
-        with pytest.raises(OverwriteInputError) as info:
-            export_main([cfg_path, ckpt, '--out-dir', '.', '--name', name,
-                         '--no-data'])
-        assert source in str(info.value) and '--force' in str(info.value)
-        assert not osp.exists(other)  # nothing written
-    assert before == {p: open(p, 'rb').read() for p in before}
-
-    own = str(tmp_path / 'own.pth')
-    shutil.copy(ckpt, own)
-    export_main([cfg_path, own, '--out-dir', str(tmp_path), '--name', 'own',
-                 '--no-data', '--force'])
-    assert set(torch.load(own)['state_dict']) == set(
-        exported['model'].student.state_dict())
 
 
 def test_no_data_export_of_flagship_builds_with_get_model_alone(

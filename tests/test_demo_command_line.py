@@ -1,0 +1,110 @@
+"""The demo's command line (dctkd_mm.demo.settings, tools/run_demo.py):
+defaults, the learning rate per 32 images, bad options, and --device cuda's
+full-width networks."""
+import pytest
+import torch
+
+from dctkd_mm.demo import methods as demo_methods
+from dctkd_mm.demo import pipeline, report, training
+from dctkd_mm.demo.settings import parse_args, run_settings
+
+# --- command line -----------------------------------------------------------
+
+
+def test_defaults_run_the_paper_arms_at_four_seeds_on_two_workers():
+    args = parse_args([])
+    assert args.methods == ['baseline', 'at', 'kd', 'dct', 'dct+kd'] == list(
+        demo_methods.DEFAULT_METHODS)
+    assert parse_args(['--methods', 'all']).methods == list(
+        demo_methods.DEMO_METHODS)
+    assert args.seeds == 4 and args.workers == 2 and args.threads == 1
+    # The teacher learns from more than the students' training set.
+    assert args.teacher_train_per_class > args.train_per_class
+    assert args.width == training.CPU_WIDTH and args.device == 'cpu'
+    args = parse_args(['--methods', 'baseline,dct', '--seeds', '5',
+                       '--val-images', '100', '--num-classes', '8'])
+    assert args.methods == ['baseline', 'dct'] and args.seeds == 5
+    assert args.val_per_class == 13
+    assert args.references == ['baseline', 'at', 'kd']
+    args = parse_args(['--methods', 'dct,dct+fast-teacher',
+                       '--references', 'dct'])
+    assert args.references == ['dct']
+
+
+def test_learning_rate_is_per_32_images_and_reported():
+    # The default is the authors' step per image: lr 0.1 for 128 images.
+    assert parse_args([]).lr == training.STUDENT_LR == pytest.approx(
+        0.1 * 32 / 128)
+    # The default run uses the authors' batch and lr themselves.
+    job = training.student_job(demo_methods.DEMO_METHODS['kd'],
+                               run_settings(parse_args([])), '/d', 0,
+                               'i.pth', 't.pth', 1., '/w')
+    assert job['options']['train_dataloader.batch_size'] == 128
+    assert job['options']['optim_wrapper.optimizer.lr'] == pytest.approx(0.1)
+    settings = run_settings(parse_args(['--lr', '0.05', '--batch-size',
+                                        '64']))
+    job = training.student_job(demo_methods.DEMO_METHODS['kd'], settings,
+                               '/d', 0, 'i.pth', 't.pth', 1., '/w')
+    assert job['options']['optim_wrapper.optimizer.lr'] == 0.1
+    assert job['options']['train_dataloader.batch_size'] == 64
+    assert report._step_text(dict(batch_size=64, lr=0.1)) == \
+        ' of batch 64 at lr 0.1'
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--methods', 'baseline,bogus'], "unknown ['bogus']"),
+    (['--references', 'nope'], "--references: unknown ['nope']"),
+    (['--seeds', '0'], '--seeds must be >= 1'),
+    (['--num-classes', '4'], '--num-classes must be >= 5'),
+    (['--image-size', '16'], '--image-size must be >= 32'),
+    (['--val-every', '0'], '--val-every must be >= 1'),
+    (['--warmup-epochs', '-1'], '--warmup-epochs must be >= 0'),
+    (['--lr', '0'], '--lr must be > 0'),
+])
+def test_bad_options_name_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_cuda_device_means_full_width_networks():
+    """--device cuda builds the paper's full-width ResNets (plumbing
+    checked on CPU: the configs build and run a forward pass)."""
+    from mmpretrain.structures import DataSample
+    from mmrazor.registry import MODELS
+    args = parse_args(['--device', 'cuda', '--quick'])
+    assert args.width == training.FULL_WIDTH == 64
+    assert parse_args(['--device', 'cuda', '--width', '32']).width == 32
+    settings = run_settings(args)
+    arm = demo_methods.DEMO_METHODS['dct+kd']
+    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
+                               1., '/w')
+    cfg, _ = training.load_run_config(job['config'], job['options'])
+    cfg.model.teacher_ckpt = None
+    cfg.model.architecture.pop('init_cfg')
+    model = MODELS.build(cfg.model)
+    assert model.student.backbone.layer1[0].conv1.in_channels == 64
+    assert model.teacher.head.fc.in_features == 2048
+    x = torch.zeros(2, 3, 32, 32)
+    with torch.no_grad():
+        assert model.student(x).shape == (2, settings['num_classes'])
+        assert model.teacher(x).shape == (2, settings['num_classes'])
+    for arm in demo_methods.DEMO_METHODS.values():  # H4's arms too
+        if not arm.distills:
+            continue
+        job = training.student_job(arm, settings, '/d', 0, 'i.pth', None,
+                                   12.25, '/w')
+        cfg, _ = training.load_run_config(job['config'], job['options'],
+                                          12.25)
+        cfg.model.teacher_ckpt = None
+        cfg.model.architecture.pop('init_cfg')
+        model = MODELS.build(cfg.model)
+        data = model.data_preprocessor(dict(
+            inputs=[torch.zeros(3, 32, 32, dtype=torch.uint8)] * 2,
+            data_samples=[DataSample().set_gt_label(i) for i in (0, 1)]),
+                                       True)
+        losses = model(**data, mode='loss')
+        assert any(k.startswith('distill.') for k in losses), arm.name
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match='--device cuda'):
+            pipeline.main(['--device', 'cuda', '--quick'])
