@@ -16,6 +16,9 @@ def test_rescaling_factors_come_from_the_map_sizes():
     assert loss_factor('ATLoss', 12.25) == pytest.approx(1 / 12.25)
     assert loss_factor('DCTAttentionLoss', 12.25) == pytest.approx(3.5)
     assert loss_factor('KLDivergence', 12.25) == 1.
+    # Embeddings (CRD) and MSEs averaged over C*H*W (SemCKD): no change.
+    assert loss_factor('AuthorsCRDLoss', 12.25) == 1.
+    assert loss_factor('SemCKDLoss', 12.25) == 1.
     with pytest.raises(KeyError, match="'MSELoss'.*MAP_SIZE_EXPONENTS"):
         loss_factor('MSELoss', 12.25)
     with pytest.raises(ValueError, match='4 stage map sizes'):

@@ -28,8 +28,8 @@ def top1_chart(path: str, runs: List[dict], rows: List[dict],
            error_kw=dict(linewidth=1.2))
     for i, row in enumerate(arms):
         seeds = [run['top1'] for run in runs if run['method'] == row['method']]
-        ax.plot(np.full(len(seeds), i) + np.linspace(-0.15, 0.15,
-                                                      len(seeds)),
+        ax.plot(np.full(len(seeds), i) +
+                np.linspace(-0.15, 0.15, len(seeds)),
                 seeds, 'o', color='black', markersize=3, zorder=3)
     teacher = next((r for r in rows if r['method'] == 'teacher'), None)
     if teacher is not None:

@@ -43,6 +43,15 @@ MAP_SIZE_EXPONENTS: Dict[str, float] = {
     'PKTLoss': 0.0,
     # VID: a Gaussian negative log-likelihood averaged over C*H*W.
     'VIDLoss': 0.0,
+    # CRD contrasts 128-d embeddings of the pooled features (NCE over the
+    # sample and its K negatives): no map at all.
+    'AuthorsCRDLoss': 0.0,
+    # SemCKD: per student/teacher stage pair, the MSE of the projected
+    # student map and the teacher map averaged over C*H*W (the regressors
+    # and the pooling to the teacher's H*W do not change that), weighted
+    # by an attention that sums to 1 over teacher stages and averaged
+    # over batch and student stages: a mean, not a sum, over positions.
+    'SemCKDLoss': 0.0,
 }
 
 

@@ -82,12 +82,20 @@ DEMO_METHODS: Dict[str, DemoMethod] = _arms(
                'ResNet-18 + hint, adaptive teacher module'),
     DemoMethod('dct+adaptive', 'dct_adaptive_r18_synthetic.py',
                'ResNet-18 + DCT, adaptive teacher module'),
-    # The authors' other methods (issue 20) that need no dataset wrapper
-    # or batch-sized modules (CRD and CKD do: not demo arms yet).
+    # The authors' other methods (issue 20). CRD wraps the training set
+    # (AuthorsCRDDataset) and CKD's SemCKD modules are sized by the batch:
+    # training.student_job sets CRD's sample_n (the training images), and
+    # CKD's batch_size with the short last batch dropped, from the demo's
+    # settings.
     DemoMethod('pkt', 'pkt_r18_synthetic.py', 'ResNet-18 + PKT'),
     DemoMethod('pkt+kd', 'pkt_kd_r18_synthetic.py', 'ResNet-18 + PKT + KD'),
     DemoMethod('vid', 'vid_r18_synthetic.py', 'ResNet-18 + VID'),
     DemoMethod('vid+kd', 'vid_kd_r18_synthetic.py', 'ResNet-18 + VID + KD'),
+    DemoMethod('crd', 'crd_r18_synthetic.py', 'ResNet-18 + CRD'),
+    DemoMethod('crd+kd', 'crd_kd_r18_synthetic.py', 'ResNet-18 + CRD + KD'),
+    DemoMethod('ckd', 'ckd_r18_synthetic.py', 'ResNet-18 + CKD (SemCKD)'),
+    DemoMethod('ckd+kd', 'ckd_kd_r18_synthetic.py',
+               'ResNet-18 + CKD (SemCKD) + KD'),
     # The fast teacher forward (bf16 autocast, channels-last): does it
     # change the student's accuracy? Compare with ``dct``.
     DemoMethod('dct+fast-teacher', 'dct_fast_teacher_r18_synthetic.py',
@@ -96,12 +104,10 @@ DEMO_METHODS: Dict[str, DemoMethod] = _arms(
 
 
 #: The arms of the default run: the baseline, the paper's two reference
-#: methods (AT, KD) and its two DCT arms. Five paired seeds are what the
-#: 95% intervals need to be narrow (docs/demo_regimes.md), and five arms
-#: at five seeds are what fits in 10 minutes on 2 CPU cores; the other
-#: registered arms (AT+KD, the DCT-II transform, the adaptive module, the
-#: FitNets hint pair, the fast teacher) run when named in ``--methods``
-#: (``--methods all`` runs every registered arm).
+#: methods (AT, KD) and its two DCT arms, at four paired seeds: what fits
+#: in 10 minutes on 2 CPU cores (docs/demo_regimes.md). The other
+#: registered arms run when named in ``--methods`` (``--methods all`` runs
+#: every registered arm).
 DEFAULT_METHODS = ('baseline', 'at', 'kd', 'dct', 'dct+kd')
 
 

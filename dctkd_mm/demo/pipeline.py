@@ -183,8 +183,8 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
                           'nothing.**\n\n' + report['text'])
     summary['total_seconds'] = time.time() - start
     write_results(work_dir, report, runs, summary)
-    written = [osp.join(work_dir, n) for n in ('results.md',
-                                                'results.json')]
+    written = [osp.join(work_dir, n)
+               for n in ('results.md', 'results.json')]
     written.append(top1_chart(
         osp.join(work_dir, 'top1_by_method.png'), runs, report['rows'],
         labels, title=f'{data["num_val"]} val images, {args.seeds} seeds '

@@ -12,6 +12,7 @@ import shutil
 import time
 from typing import Dict, List
 
+from .data_dependent import data_dependent_options
 from .loss_scaling import rescale_distill_losses
 
 #: ResNet widths: ``base_channels`` of the demo (quarter width on a CPU)
@@ -104,11 +105,19 @@ def _scale_connector_channels(cfg, scale: float) -> None:
     distiller = cfg.model.get('distiller', {})
     modules = list(distiller.get('connectors', {}).values()) + list(
         distiller.get('distill_losses', {}).values())
+    # ``dim_in``: CRD's embedding connectors (their ``dim_out``, the
+    # embedding size, does not follow the width). SemCKD lists one
+    # channel count per stage.
     for module in modules:
         for key in ('in_channel', 'out_channel', 'in_channels',
-                    'out_channels', 'student_channels', 'teacher_channels'):
-            if key in module:
-                module[key] = int(round(module[key] * scale))
+                    'out_channels', 'student_channels', 'teacher_channels',
+                    'dim_in'):
+            if key not in module:
+                continue
+            value = module[key]
+            module[key] = ([int(round(c * scale)) for c in value]
+                           if isinstance(value, (list, tuple)) else
+                           int(round(value * scale)))
 
 
 def stage_map_sizes(settings: dict, config_path: str) -> List[int]:
@@ -174,6 +183,7 @@ def student_job(method, settings: dict, data_root: str, seed: int,
         settings.get('lr', STUDENT_LR) * batch / STUDENT_BATCH)
     if method.distills:
         opts['model.teacher_ckpt'] = teacher_ckpt
+    opts.update(data_dependent_options(method.config_path, settings, opts))
     return dict(method=method.name, seed=seed, config=method.config_path,
                 options=opts, ratio=ratio if method.distills else None,
                 work_dir=osp.join(work_dir, f'{method.name}_seed{seed}'),

@@ -25,7 +25,7 @@ re-exported here; the submodules hold
 """
 from .authors import (  # noqa: F401
     AuthorsAAEmbed, AuthorsCRD, AuthorsMLPEmbed, AuthorsSelfA, AuthorsSemCKD,
-    authors_contrast_indices)
+    add_crd_indices, authors_contrast_indices)
 from .checkpoints import (  # noqa: F401
     build_model, save_mmcls_checkpoint, save_runner_checkpoint)
 from .configs import (  # noqa: F401

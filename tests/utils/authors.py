@@ -160,3 +160,17 @@ def authors_contrast_indices(labels, num_classes, k, rng):
                           replace=k > len(neg[label]))
         out.append(np.hstack(([idx], draw)))
     return np.stack(out)
+
+
+def add_crd_indices(samples, cfg) -> None:
+    """What AuthorsCRDDataset gives each packed sample: its index in the
+    training set (PackInputs' ``sample_idx``) and ``neg_num + 1`` contrast
+    indices, the sample first, then negatives from the other samples."""
+    sample_n = cfg.model.distiller.distill_losses.loss_crd.sample_n
+    neg_num = cfg.train_dataloader.dataset.neg_num
+    for i, sample in enumerate(samples):
+        others = torch.tensor([j for j in range(sample_n) if j != i])
+        negatives = others[torch.randint(len(others), (neg_num, ))]
+        sample.set_metainfo(dict(sample_idx=i))
+        sample.set_field(torch.cat([torch.tensor([i]), negatives]),
+                         'contrast_sample_idxs')
