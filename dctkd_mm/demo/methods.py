@@ -104,7 +104,7 @@ DEMO_METHODS: Dict[str, DemoMethod] = _arms(
 
 
 #: The arms of the default run: the baseline, the paper's two reference
-#: methods (AT, KD) and its two DCT arms, at four paired seeds: what fits
+#: methods (AT, KD) and its two DCT arms, at five paired seeds: what fits
 #: in 10 minutes on 2 CPU cores (docs/demo_regimes.md). The other
 #: registered arms run when named in ``--methods`` (``--methods all`` runs
 #: every registered arm).
