@@ -7,10 +7,11 @@ from .methods import DEFAULT_METHODS, DEMO_METHODS, REFERENCES
 from .training import CPU_WIDTH, FULL_WIDTH, STUDENT_LR
 
 #: The default run (chosen on the baseline and the teacher alone, see
-#: docs/demo_regimes.md): at the authors' step size per image the
-#: students' seeds agree, and the teacher, trained on six times their
-#: images, stays well above them. 16 classes x 157 validation images =
-#: 2512: one top-1 near 50% has a standard error of at most 1 point.
+#: docs/demo_regimes.md): at the authors' batch and step the students'
+#: seeds agree, and the teacher, trained on more than five times their
+#: images, stays well above them; five seeds is the most that fits in 10
+#: minutes on 2 cores. 16 classes x 157 validation images = 2512: one
+#: top-1 near 50% has a standard error of at most 1 point.
 DEFAULTS = dict(num_classes=16, train_per_class=45,
                 teacher_train_per_class=250, val_images=2500, image_size=40,
                 teacher_epochs=8, epochs=36, warmup_epochs=1, val_every=12,
