@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .timing import median_ms, spread, time_interleaved
+from .workloads import batch_for, make_step, optim_wrapper_for
 
 ARMS = ('baseline', 'dct+kd')
 #: Batch compared with the default one, channels-last only.
@@ -39,23 +40,12 @@ def _arm_model(name: str, settings: dict):
 
 
 def _step(model, batch: int, size: int, num_classes: int):
-    from mmpretrain.structures import DataSample
-    generator = torch.Generator().manual_seed(0)
-    images = list(torch.randint(0, 256, (batch, 3, size, size),
-                                generator=generator, dtype=torch.uint8))
-    samples = [DataSample().set_gt_label(i % num_classes)
-               for i in range(batch)]
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
-
-    def step() -> None:
-        data = model.data_preprocessor(
-            dict(inputs=images, data_samples=samples), True)
-        losses = model(**data, mode='loss')
-        optimizer.zero_grad()
-        sum(v for k, v in losses.items() if 'loss' in k).backward()
-        optimizer.step()
-    return step
+    """One training step of ``model`` on a fixed random batch, as the other
+    sections time it (``workloads.make_step``)."""
+    device = torch.device('cpu')
+    inputs, samples = batch_for(num_classes, batch, size, device)
+    return make_step(model, optim_wrapper_for(model, False, device), inputs,
+                     samples)
 
 
 def _loaders(directory: str, size: int) -> Dict[str, object]:

@@ -2,8 +2,8 @@
 
 For a dataset small enough to hold decoded (the demo's synthetic scenes:
 about 6,500 images of 40x40 px, 31 MB), reading and decoding every image
-again each epoch costs more than a dictionary lookup and a copy: 0.031
-against 0.005 ms per image already in the page cache
+again each epoch costs more than a dictionary lookup and a copy: 0.028
+against 0.004 ms per image already in the page cache
 (``docs/performance.md``).
 """
 import os
