@@ -8,7 +8,8 @@ import torch
 
 from dctkd_mm.demo import methods as demo_methods
 from dctkd_mm.demo import training
-from dctkd_mm.demo.loss_scaling import loss_factor
+from dctkd_mm.demo.loss_scaling import (extrapolated_factors, loss_factor,
+                                        rescale_distill_losses)
 from dctkd_mm.demo.settings import parse_args, run_settings
 from utils import add_crd_indices
 
@@ -59,7 +60,8 @@ def test_registry_holds_the_issue_arms_with_existing_configs():
 def test_arm_config_has_the_authors_weights_and_transform(name):
     from mmrazor.registry import MODELS
     arm = demo_methods.DEMO_METHODS[name]
-    cfg, applied = training.load_run_config(arm.config_path, {}, 12.25)
+    cfg, _ = training.load_run_config(arm.config_path, {})
+    applied = rescale_distill_losses(cfg, extrapolated_factors(cfg, 12.25))
     ce, losses = {**AUTHORS, **OTHER_AUTHORS}[name]
     model_cfg = cfg.model.architecture if arm.distills else cfg.model
     assert model_cfg.head.loss.loss_weight == ce
@@ -89,9 +91,9 @@ def test_every_registered_arm_trains_a_step_with_rescaled_losses(name):
     arm = demo_methods.DEMO_METHODS[name]
     settings = run_settings(parse_args(['--quick']))
     job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
-                               12.25, '/w')
-    cfg, applied = training.load_run_config(job['config'], job['options'],
-                                            12.25)
+                               '/w')
+    cfg, _ = training.load_run_config(job['config'], job['options'])
+    applied = rescale_distill_losses(cfg, extrapolated_factors(cfg, 12.25))
     assert bool(applied) == arm.distills
     cfg.model.pop('teacher_ckpt', None)
     cfg.model.get('architecture', cfg.model).pop('init_cfg')
@@ -132,8 +134,8 @@ def test_crd_and_ckd_jobs_take_their_sizes_from_the_settings(name):
         ['--num-classes', '6', '--train-per-class', '50', '--batch-size',
          '48', '--image-size', '48', '--width', '32']))
     job = training.student_job(arm, settings, '/data', 0, 'init.pth', None,
-                               12.25, '/w')
-    cfg, _ = training.load_run_config(job['config'], job['options'], 12.25)
+                               '/w')
+    cfg, _ = training.load_run_config(job['config'], job['options'])
     losses = cfg.model.distiller.distill_losses
     assert cfg.train_dataloader.batch_size == 48
     assert cfg.val_dataloader.dataset.data_root == '/data'
@@ -160,7 +162,7 @@ def test_crd_and_ckd_jobs_take_their_sizes_from_the_settings(name):
     # --quick: 20 training images, batch 32: SemCKD's batch is the set.
     quick = run_settings(parse_args(['--quick']))
     job = training.student_job(arm, quick, '/data', 0, 'init.pth', None,
-                               12.25, '/w')
+                               '/w')
     options = job['options']
     if name.startswith('crd'):
         assert options['model.distiller.distill_losses.loss_crd.sample_n'] \
@@ -181,7 +183,7 @@ def test_every_student_starts_from_the_same_weights(tmp_path):
     saved = torch.load(init, weights_only=True)['state_dict']
     for arm in demo_methods.DEMO_METHODS.values():
         job = training.student_job(arm, settings, '/unused', 0, init, None,
-                                   12.25, str(tmp_path))
+                                   str(tmp_path))
         cfg, _ = training.load_run_config(job['config'], job['options'])
         assert isinstance(cfg, Config)
         scope = 'mmrazor' if arm.distills else 'mmpretrain'

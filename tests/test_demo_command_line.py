@@ -39,13 +39,13 @@ def test_learning_rate_is_per_32_images_and_reported():
     # The default run uses the authors' batch and lr themselves.
     job = training.student_job(demo_methods.DEMO_METHODS['kd'],
                                run_settings(parse_args([])), '/d', 0,
-                               'i.pth', 't.pth', 1., '/w')
+                               'i.pth', 't.pth', '/w')
     assert job['options']['train_dataloader.batch_size'] == 128
     assert job['options']['optim_wrapper.optimizer.lr'] == pytest.approx(0.1)
     settings = run_settings(parse_args(['--lr', '0.05', '--batch-size',
                                         '64']))
     job = training.student_job(demo_methods.DEMO_METHODS['kd'], settings,
-                               '/d', 0, 'i.pth', 't.pth', 1., '/w')
+                               '/d', 0, 'i.pth', 't.pth', '/w')
     assert job['options']['optim_wrapper.optimizer.lr'] == 0.1
     assert job['options']['train_dataloader.batch_size'] == 64
     assert report._step_text(dict(batch_size=64, lr=0.1)) == \
@@ -79,7 +79,7 @@ def test_cuda_device_means_full_width_networks():
     settings = run_settings(args)
     arm = demo_methods.DEMO_METHODS['dct+kd']
     job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
-                               1., '/w')
+                               '/w')
     cfg, _ = training.load_run_config(job['config'], job['options'])
     cfg.model.teacher_ckpt = None
     cfg.model.architecture.pop('init_cfg')
@@ -98,9 +98,8 @@ def test_cuda_device_means_full_width_networks():
         if not arm.distills or arm.name.startswith('ckd'):
             continue
         job = training.student_job(arm, settings, '/d', 0, 'i.pth', None,
-                                   12.25, '/w')
-        cfg, _ = training.load_run_config(job['config'], job['options'],
-                                          12.25)
+                                   '/w')
+        cfg, _ = training.load_run_config(job['config'], job['options'])
         cfg.model.teacher_ckpt = None
         cfg.model.architecture.pop('init_cfg')
         model = MODELS.build(cfg.model)

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from dctkd_mm.demo import pipeline
-from dctkd_mm.demo.loss_scaling import loss_factor
 
 # --- end to end -------------------------------------------------------------
 
@@ -34,10 +33,13 @@ def test_tiny_demo_twice_gives_identical_tables(tmp_path, capsys):
         ('kd', 1), ('dct', 0), ('dct', 1)]
     for run in data['runs']:
         assert 0. <= run['top1'] <= 100.
+    # The DCT weight is the authors' 1 times its measured map-size factor,
+    # the one the report lists.
+    factor = data['settings']['loss_factors']['dct']['loss_dct']
+    assert factor['how'] == 'measured' and factor['factor'] > 1
     assert data['settings']['loss_weights']['dct'] == {
-        'loss_dct': pytest.approx(loss_factor('DCTAttentionLoss',
-                                              data['settings']['area_ratio']),
-                                  abs=1e-4)}
+        'loss_dct': pytest.approx(factor['factor'], abs=1e-4)}
+    assert f'loss_dct {factor["factor"]:g} (measured' in first['text']
     assert len(data['comparisons']) == 3  # kd-baseline, dct-baseline, dct-kd
     with Image.open(tmp_path / 'top1_by_method.png') as img:
         assert img.format == 'PNG'

@@ -1,4 +1,4 @@
-"""The demo's loss-rescaling rule (dctkd_mm.demo.loss_scaling): factors
+"""The map-size exponents of the demo's losses (loss_scaling): factors
 from the stage map sizes, checked against what ATLoss, L2Loss and the DCT
 loss do on upsampled maps."""
 import pytest

@@ -28,8 +28,12 @@ def test_report_tables_and_results_json(tmp_path):
     labels = {'baseline': 'Alone', 'at': 'AT', 'dct': 'DCT'}
     settings = dict(num_classes=16, num_train=800, num_val=2512,
                     image_size=64, teacher_epochs=20, epochs=10,
-                    models='Two ResNets', area_ratio=12.25,
-                    loss_weights_text='dct: loss_dct 3.5')
+                    models='Two ResNets',
+                    loss_weights_text='dct: loss_dct 3.5',
+                    loss_factors=dict(
+                        dct=dict(loss_dct=dict(factor=3.5, how='measured',
+                                               per_seed=[3.0, None, 4.0])),
+                        kd=dict(loss_kd=dict(factor=1.0, how='size-free'))))
     out = report.build_report(_report_runs(), settings, labels,
                               ('baseline', 'at', 'kd'))
     text = out['text']
@@ -44,6 +48,9 @@ def test_report_tables_and_results_json(tmp_path):
     assert '**not distinguishable** |' in text
     assert 'standard error of 1.0 points' in text
     assert 'dct: loss_dct 3.5' in text
+    # Size-free losses are not listed; a seed without a ratio is skipped.
+    assert ('Map-size factors (every other loss: 1): dct: loss_dct 3.5 '
+            '(measured; seeds 3 to 4).') in text
     report.write_results(str(tmp_path), out, _report_runs(), settings)
     assert (tmp_path / 'results.md').read_text() == text
     data = json.loads((tmp_path / 'results.json').read_text())

@@ -13,7 +13,7 @@ from dctkd_mm.datasets.synthetic_scenes import (ARRANGEMENTS, COLOURS,
                                                 cell_size,
                                                 generate_synthetic_scenes,
                                                 object_types, render_scene,
-                                                scene_classes)
+                                                scene_classes, scene_images)
 
 TINY = dict(num_classes=8, train_per_class=3, val_per_class=2,
             image_size=32)
@@ -46,6 +46,24 @@ def test_other_seed_writes_other_images(tmp_path):
         tmp_path / 'a' / 'val_256' / f, tmp_path / 'b' / 'val_256' / f,
         shallow=False)]
     assert same == []
+
+
+def test_scene_images_draw_the_datasets_classes_in_memory(tmp_path):
+    """Stream 2 in memory is the validation split on disk, pixel for pixel
+    (the demo's loss calibration draws its scenes this way, on a stream
+    of their own, at any size)."""
+    from PIL import Image
+    generate_synthetic_scenes(str(tmp_path), seed=0, **TINY)
+    with open(tmp_path / 'places365_val.txt') as f:
+        files = [line.split()[0] for line in f]
+    images = scene_images(8, 2, 32, stream=2)
+    assert len(images) == len(files) == 16
+    for image, name in zip(images, files):
+        with Image.open(tmp_path / 'val_256' / name) as saved:
+            assert np.array_equal(np.asarray(saved), image), name
+    other = scene_images(8, 2, 32, stream=3)
+    assert not any(np.array_equal(a, b) for a, b in zip(images, other))
+    assert scene_images(8, 1, 224, stream=3)[0].shape == (224, 224, 3)
 
 
 def test_places365_reads_the_layout(tmp_path):

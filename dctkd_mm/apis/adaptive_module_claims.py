@@ -118,10 +118,11 @@ def _init_worker(threads: int) -> None:
 
 def main(argv: Optional[List[str]] = None) -> dict:
     from dctkd_mm.demo import training
-    from dctkd_mm.demo.loss_scaling import area_ratio
-    from dctkd_mm.demo.methods import BASELINE, DEMO_METHODS, get_methods
+    from dctkd_mm.demo.loss_calibration import LossCalibration
+    from dctkd_mm.demo.methods import (BASELINE, CONFIG_DIR, DEMO_METHODS,
+                                       TEACHER_CONFIG, get_methods)
     from dctkd_mm.demo.data import prepare_data
-    from dctkd_mm.demo.pipeline import teacher_job
+    from dctkd_mm.demo.pipeline import calibrated_factors, teacher_job
     from dctkd_mm.demo.settings import parse_args, run_settings
 
     extra = argparse.ArgumentParser(add_help=False)
@@ -136,7 +137,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
     data_root, teacher_root, _ = prepare_data(settings,
                                               osp.join(work_dir, 'data'))
     base_config = DEMO_METHODS[BASELINE].config_path
-    ratio = area_ratio(training.stage_map_sizes(settings, base_config))
 
     job, cache = teacher_job(settings, teacher_root, work_dir)
     teacher_ckpt = osp.join(cache, 'teacher.pth')
@@ -155,13 +155,20 @@ def main(argv: Optional[List[str]] = None) -> dict:
         shutil.copyfile(training.last_checkpoint(job['work_dir']),
                         teacher_ckpt)
     methods = get_methods(args.methods)
-    jobs = []
-    for seed in range(args.seeds):
-        init = osp.join(work_dir, f'student_init_seed{seed}.pth')
+    inits = [osp.join(work_dir, f'student_init_seed{seed}.pth')
+             for seed in range(args.seeds)]
+    for seed, init in enumerate(inits):
         training.save_student_init(settings, base_config, seed, init)
+    factors = calibrated_factors(
+        LossCalibration(settings, osp.join(CONFIG_DIR, TEACHER_CONFIG),
+                        base_config, teacher_ckpt, inits), methods, settings)
+    jobs = []
+    for seed, init in enumerate(inits):
         for method in methods.values():
-            job = training.student_job(method, settings, data_root, seed,
-                                       init, teacher_ckpt, ratio, work_dir)
+            job = training.student_job(
+                method, settings, data_root, seed, init, teacher_ckpt,
+                work_dir, {name: entry['factor'] for name, entry in
+                           factors.get(method.name, {}).items()})
             job['options']['train_cfg.val_interval'] = 1
             jobs.append(job)
     print(f'[claims] {len(jobs)} runs, {args.workers} worker(s)', flush=True)

@@ -24,15 +24,13 @@ def _arm_model(name: str, settings: dict):
     from mmengine.registry import MODELS, DefaultScope
 
     from ..demo import training
-    from ..demo.loss_scaling import area_ratio
-    from ..demo.methods import BASELINE, DEMO_METHODS
+    from ..demo.methods import DEMO_METHODS
     arm = DEMO_METHODS[name]
-    ratio = area_ratio(training.stage_map_sizes(
-        settings, DEMO_METHODS[BASELINE].config_path))
+    # The authors' loss weights, unscaled: a weight does not change what a
+    # step costs, and the demo's factors need a trained teacher.
     cfg, _ = training.load_run_config(
         arm.config_path, training.run_options(settings, '', 0, 1,
-                                              arm.distills),
-        ratio if arm.distills else None)
+                                              arm.distills))
     cfg.model.pop('teacher_ckpt', None)  # a random teacher costs the same
     with DefaultScope.overwrite_default_scope(
             'mmrazor' if arm.distills else 'mmpretrain'):

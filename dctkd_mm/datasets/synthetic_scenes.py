@@ -204,6 +204,24 @@ def render_scene(rng: np.random.Generator, size: int, arrangement: str,
     return np.asarray(canvas)
 
 
+def scene_images(num_classes: int, per_class: int, image_size: int,
+                 stream: int, num_object_types: int = 6,
+                 seed: int = 0) -> List[np.ndarray]:
+    """``per_class`` RGB uint8 images of each class (class by class), drawn
+    in memory from generator stream ``stream`` (the dataset's training
+    images use stream 1 and its validation images stream 2): the classes
+    of :func:`generate_synthetic_scenes` with the same ``seed``, at any
+    ``image_size``."""
+    types = object_types(num_object_types)
+    images = []
+    for label, (arrangement, triple) in enumerate(
+            scene_classes(num_classes, num_object_types, seed)):
+        rng = np.random.default_rng([seed, stream, label])
+        images += [render_scene(rng, image_size, arrangement, triple, types)
+                   for _ in range(per_class)]
+    return images
+
+
 def generate_synthetic_scenes(root: str,
                               num_classes: int = 16,
                               train_per_class: int = 50,

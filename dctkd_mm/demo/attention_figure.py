@@ -33,7 +33,8 @@ def write_attention_figures(out_dir: str, data_root: str, job: dict,
 
     from dctkd_mm.visualization import (attention_figures, default_stage_pairs,
                                         loss_transform)
-    cfg, _ = load_run_config(job['config'], job['options'], job['ratio'])
+    cfg, _ = load_run_config(job['config'], job['options'],
+                             job.get('loss_factors'))
     cfg.model.teacher_ckpt = None  # the checkpoint holds the teacher too
     cfg.model.architecture.pop('init_cfg', None)
     with DefaultScope.overwrite_default_scope('mmrazor'):

@@ -1,15 +1,14 @@
-"""One rule that carries the authors' loss weights to the demo's small maps.
+"""How each distillation loss's size depends on the size of its maps.
 
 The authors tuned their weights on 224 px inputs, where a ResNet's four
-stages give 56, 28, 14 and 7 px maps. The demo's 64 px images give 16, 8,
-4 and 2 px maps, and the feature losses do not have the same size there:
+stages give 56, 28, 14 and 7 px maps; the demo's are smaller. By formula:
 
 * AT (``ATLoss``): the squared difference of two unit-L2 maps, averaged
   over the H*W positions. Its sum over positions does not depend on H*W,
-  so the mean scales as ``(H*W) ** -1``.
+  so the mean scales as ``(H*W) ** -1`` if every position adds alike.
 * DCT (``DCTAttentionLoss``): the L2 norm (not squared) of the difference
   of two spectra min-max normalised to [0, 1], over H*W coefficients:
-  it scales as ``(H*W) ** 0.5``.
+  ``(H*W) ** 0.5`` if every coefficient adds alike.
 * Logit and classification losses (KD's ``KLDivergence``, CE) do not
   depend on the maps: exponent 0.
 * MMRazor's ``L2Loss`` (FitNets hints) follows from its options: a sum of
@@ -17,12 +16,11 @@ stages give 56, 28, 14 and 7 px maps. The demo's 64 px images give 16, 8,
   (``normalize``, its default: 0); ``dist`` takes the square root (half
   the exponent), ``div_element`` divides by C*H*W (one less).
 
-**Rule**: a loss whose magnitude scales as ``(H*W) ** e`` is multiplied by
-``(authors' H*W / demo H*W) ** e``, so that on maps of the same content it
-has the magnitude the authors' weight was chosen for. The area ratio comes
-from the map sizes the student actually produces (a forward pass, see
-:func:`dctkd_mm.demo.training.stage_map_sizes`), averaged over the stages.
-At 64 px it is (56/16)**2 = 12.25: AT 1000 -> 81.6, DCT 1 -> 3.5, KD 1.
+The demo measures the factor of every loss with a non-zero exponent
+(:mod:`.loss_calibration`): on real maps positions and coefficients do not
+add alike. The exponents say which losses depend on the map size at all,
+and extrapolate (``(authors' H*W / demo H*W) ** e``, the area ratio
+averaged over the stages) where a loss cannot be measured.
 """
 from typing import Dict, Sequence, Tuple
 
@@ -102,20 +100,35 @@ def loss_factor(loss_cfg, ratio: float) -> float:
     return ratio**loss_exponent(loss_cfg)
 
 
-def rescale_distill_losses(cfg, ratio: float) -> Dict[str, dict]:
+def extrapolated_factors(cfg, ratio: float) -> Dict[str, float]:
+    """``{loss name: ratio ** e}`` for every distillation loss of ``cfg``:
+    the formulas' extrapolation to area ratio ``ratio`` (the demo measures
+    instead, see :mod:`.loss_calibration`)."""
+    losses = cfg.model.get('distiller', {}).get('distill_losses', {})
+    return {name: loss_factor(loss, ratio) for name, loss in losses.items()}
+
+
+def rescale_distill_losses(cfg, factors: Dict[str, float]
+                           ) -> Dict[str, dict]:
     """Multiply every ``model.distiller.distill_losses`` weight of ``cfg``
-    (an MMEngine Config, changed in place) by its factor.
+    (an MMEngine Config, changed in place) by its entry of ``factors``
+    (``{loss name: factor}``, e.g. from
+    :meth:`~.loss_calibration.LossCalibration.arm_factors`).
 
     Returns ``{loss name: {type, authors_weight, factor, weight}}`` for
     the report. A config without a distiller returns ``{}``.
     """
     losses = cfg.model.get('distiller', {}).get('distill_losses', {})
+    missing = sorted(set(losses) - set(factors))
+    if missing:
+        raise KeyError(f'demo loss rescaling: no factor for the distill '
+                       f'losses {missing} (given: {sorted(factors)})')
     applied = {}
     for name, loss in losses.items():
-        kind = loss_type_name(loss)
         authors = float(loss.get('loss_weight', 1.0))
-        factor = loss_factor(loss, ratio)
+        factor = float(factors[name])
         loss['loss_weight'] = authors * factor
-        applied[name] = dict(type=kind, authors_weight=authors,
-                             factor=factor, weight=authors * factor)
+        applied[name] = dict(type=loss_type_name(loss),
+                             authors_weight=authors, factor=factor,
+                             weight=authors * factor)
     return applied

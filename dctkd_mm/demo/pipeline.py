@@ -30,10 +30,10 @@ from . import training
 from .chart import top1_chart
 from .curves import learning_curves
 from .data import pool_size, prepare_data
-from .loss_scaling import area_ratio
+from .loss_calibration import LossCalibration
 from .methods import BASELINE, DEMO_METHODS, TEACHER_CONFIG
 from .methods import CONFIG_DIR, get_methods
-from .report import build_report, write_results
+from .report import build_report, factors_text, write_results
 from .scheduling import Progress, job_cost, run_jobs, validations
 from .settings import parse_args, run_settings
 
@@ -55,7 +55,7 @@ def teacher_job(settings: dict, teacher_root: str, work_dir: str):
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
     cache = osp.join(work_dir, 'teacher', key)
     job = dict(method='teacher', seed=0, config=config, options=options,
-               ratio=None, work_dir=osp.join(cache, 'run'),
+               work_dir=osp.join(cache, 'run'),
                verbose=settings['verbose'],
                cost=job_cost('teacher', settings['num_classes'] *
                              pool_size(settings), settings['teacher_epochs'],
@@ -92,9 +92,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     base_config = DEMO_METHODS[BASELINE].config_path
     sizes = training.stage_map_sizes(settings, base_config)
-    ratio = area_ratio(sizes)
     print(f'[scaling] student maps {sizes} px vs the authors\' '
-          f'(56, 28, 14, 7): area ratio {ratio:.2f}', flush=True)
+          '(56, 28, 14, 7): each map loss\'s weight is scaled by a '
+          'measured factor once the teacher is ready', flush=True)
 
     job, cache = teacher_job(settings, teacher_root, work_dir)
     teacher_ckpt = osp.join(cache, 'teacher.pth')
@@ -109,16 +109,30 @@ def main(argv: Optional[List[str]] = None) -> dict:
     else:
         print(f'[teacher] training ResNet-50 into {cache}', flush=True)
 
-    free, gated = [], []
+    free, gated, inits = [], [], []
     for seed in range(args.seeds):
-        init = osp.join(work_dir, f'student_init_seed{seed}.pth')
-        training.save_student_init(settings, base_config, seed, init)
+        inits.append(osp.join(work_dir, f'student_init_seed{seed}.pth'))
+        training.save_student_init(settings, base_config, seed, inits[-1])
         for method in methods.values():
             student = training.student_job(method, settings, data_root, seed,
-                                           init, teacher_ckpt, ratio,
-                                           work_dir)
+                                           inits[-1], teacher_ckpt, work_dir)
             student['cost'] = _student_cost(settings, method.distills)
             (gated if method.distills else free).append(student)
+    calibration = LossCalibration(
+        settings, osp.join(CONFIG_DIR, TEACHER_CONFIG), base_config,
+        teacher_ckpt, inits)
+    factors: Dict[str, Dict[str, dict]] = {}
+
+    def calibrate() -> None:
+        """Every arm's loss factors, into its jobs (before they start)."""
+        factors.update(calibrated_factors(calibration, methods, settings))
+        for student in gated:
+            student['loss_factors'] = {
+                name: entry['factor']
+                for name, entry in factors[student['method']].items()}
+
+    if job is None:
+        calibrate()
     print(f'[students] {len(methods) * args.seeds} runs '
           f'({len(methods)} arms x {args.seeds} seeds), {args.workers} '
           'worker(s)', flush=True)
@@ -132,6 +146,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             with open(teacher_metrics, 'w') as f:
                 json.dump(result, f)
             runs.append(result)
+            calibrate()
         else:
             results[done_job['method'], done_job['seed']] = result
         print(f'  {result["method"]:<9} seed {result["seed"]}: top-1 '
@@ -151,12 +166,27 @@ def main(argv: Optional[List[str]] = None) -> dict:
         torch.set_num_threads(threads)
     # Registry order, then seed: the same list however the jobs finished.
     runs += [results[m, s] for m in methods for s in range(args.seeds)]
-    return _finish(args, settings, data, ratio, methods, runs, work_dir,
+    return _finish(args, settings, data, factors, methods, runs, work_dir,
                    data_root, start)
 
 
-def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
-            start) -> dict:
+def calibrated_factors(calibration: LossCalibration, methods: dict,
+                       settings: dict) -> Dict[str, Dict[str, dict]]:
+    """``{arm: {loss name: {factor, how}}}`` for the distilling arms."""
+    factors = {}
+    for name, method in methods.items():
+        if not method.distills:
+            continue
+        cfg, _ = training.load_run_config(
+            method.config_path,
+            training.run_options(settings, '', 0, 1, True))
+        factors[name] = calibration.arm_factors(cfg)
+    print(f'[scaling] {factors_text(factors)}', flush=True)
+    return factors
+
+
+def _finish(args, settings, data, factors, methods, runs, work_dir,
+            data_root, start) -> dict:
     from .attention_figure import write_attention_figures
     weights = {}
     for run in runs:
@@ -169,7 +199,7 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
                    lr=args.lr * args.batch_size / 32,
                    val_every=args.val_every, methods=list(methods),
                    seeds=args.seeds, width=args.width, device=args.device,
-                   area_ratio=ratio, loss_weights=weights,
+                   loss_factors=factors, loss_weights=weights,
                    loss_weights_text='; '.join(
                        f'{m}: ' + ', '.join(f'{k} {v:g}'
                                             for k, v in w.items())
@@ -201,7 +231,9 @@ def _finish(args, settings, data, ratio, methods, runs, work_dir, data_root,
         written += write_attention_figures(
             osp.join(work_dir, 'attention'), data_root,
             training.student_job(methods[figure_arm], settings, data_root,
-                                 0, '', '', ratio, work_dir),
+                                 0, '', '', work_dir,
+                                 {n: e['factor'] for n, e in
+                                  factors[figure_arm].items()}),
             training.last_checkpoint(run_dir))
     print(report['text'])
     names = ', '.join(osp.relpath(p, work_dir) for p in written)

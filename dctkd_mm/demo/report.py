@@ -193,10 +193,12 @@ def build_report(runs: List[dict], settings: Dict[str, object],
         f'interval over seeds; {se}Verdict: **better** / **worse** when the '
         'whole interval is above / below 0, else **not distinguishable**.',
         '', comparisons_table(results), '', checks_text(checks), '',
-        f'Loss weights used (authors\' x map-size factor '
-        f'{settings.get("area_ratio", 0):.2f}**e, see '
-        'dctkd_mm/demo/loss_scaling.py): '
-        f'{settings.get("loss_weights_text", "")}', '']
+        'Loss weights used (authors\' weight x map-size factor, the loss '
+        'on the authors\' 224 px maps over the loss on the demo\'s, '
+        'measured on the teacher and the initial students, see '
+        'dctkd_mm/demo/loss_calibration.py): '
+        f'{settings.get("loss_weights_text", "")}', '',
+        factors_text(settings.get('loss_factors') or {}), '']
     table = losses_table(runs, labels)
     if table:
         lines += ['Loss terms in the last epoch (weighted, as the optimiser '
@@ -204,6 +206,28 @@ def build_report(runs: List[dict], settings: Dict[str, object],
                   'seeds; `loss` is their sum):', '', table, '']
     return dict(rows=rows, comparisons=results, checks=checks,
                 text='\n'.join(lines))
+
+
+def factors_text(factors: Dict[str, Dict[str, dict]]) -> str:
+    """One line: per arm, each map-size-dependent loss's factor, how it was
+    obtained and, if measured, its range over the seeds (every other loss
+    has factor 1)."""
+    def entry_text(loss: str, entry: dict) -> str:
+        seeds = [v for v in entry.get('per_seed') or [] if v is not None]
+        spread = (f'; seeds {min(seeds):g} to {max(seeds):g}'
+                  if seeds else '')
+        return f'{loss} {entry["factor"]:g} ({entry["how"]}{spread})'
+
+    arms = []
+    for arm, losses in factors.items():
+        shown = [entry_text(loss, entry) for loss, entry in losses.items()
+                 if entry['how'] != 'size-free']
+        if shown:
+            arms.append(f'{arm}: ' + ', '.join(shown))
+    if not arms:
+        return 'Map-size factors: none (no loss depends on the map size).'
+    return ('Map-size factors (every other loss: 1): ' + '; '.join(arms) +
+            '.')
 
 
 def write_results(work_dir: str, report: dict, runs: List[dict],

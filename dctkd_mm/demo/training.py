@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import shutil
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from .data_dependent import data_dependent_options
 from .loss_scaling import rescale_distill_losses
@@ -78,8 +78,9 @@ def teacher_options(settings: dict, data_root: str) -> Dict[str, object]:
 
 
 def load_run_config(config_path: str, options: Dict[str, object],
-                    ratio: float = None):
-    """The run's Config: file + ``options``; if ``ratio`` is given, the
+                    loss_factors: Optional[Dict[str, float]] = None):
+    """The run's Config: file + ``options``; if ``loss_factors`` is given
+    (``{loss name: factor}``, see :mod:`.loss_calibration`), the
     distillation losses rescaled to the demo's maps. Returns
     ``(cfg, loss weights applied)``."""
     from mmengine.config import Config
@@ -95,7 +96,8 @@ def load_run_config(config_path: str, options: Dict[str, object],
     cfg.merge_from_dict(options)
     if config_width and 'width' in options:
         _scale_connector_channels(cfg, options['width'] / config_width)
-    applied = rescale_distill_losses(cfg, ratio) if ratio else {}
+    applied = (rescale_distill_losses(cfg, loss_factors)
+               if loss_factors is not None else {})
     return cfg, applied
 
 
@@ -120,17 +122,30 @@ def _scale_connector_channels(cfg, scale: float) -> None:
                            int(round(value * scale)))
 
 
+def build_classifier(config_path: str, options: Dict[str, object],
+                     checkpoint: Optional[str] = None):
+    """The MMPretrain classifier of a demo config with ``options``, in
+    eval mode, with the weights of ``checkpoint`` if one is given (read
+    through MMEngine's ``load_checkpoint``, hence the project's safe
+    reader)."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    cfg, _ = load_run_config(config_path, options)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(cfg.model)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
+                        logger='silent')
+    return model.eval()  # batch statistics of one image are undefined
+
+
 def stage_map_sizes(settings: dict, config_path: str) -> List[int]:
     """Side of the student's layer1..layer4 outputs on the demo's images,
     from a forward pass of the baseline student."""
     import torch
-    from mmengine.registry import DefaultScope
-    from mmpretrain.registry import MODELS
-    cfg, _ = load_run_config(config_path,
+    model = build_classifier(config_path,
                              run_options(settings, '', 0, 1, False))
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(cfg.model)
-    model.eval()  # batch statistics of one image are undefined
     sizes = []
     hooks = [getattr(model.backbone, f'layer{i}').register_forward_hook(
         lambda _m, _i, out: sizes.append(out.shape[-1])) for i in range(1, 5)]
@@ -169,8 +184,8 @@ def save_student_init(settings: dict, config_path: str, seed: int,
 
 
 def student_job(method, settings: dict, data_root: str, seed: int,
-                init: str, teacher_ckpt: str, ratio: float,
-                work_dir: str) -> dict:
+                init: str, teacher_ckpt: str, work_dir: str,
+                loss_factors: Optional[Dict[str, float]] = None) -> dict:
     """A picklable description of one student run."""
     opts = run_options(settings, data_root, seed, settings['epochs'],
                        method.distills, settings.get('warmup_epochs', 1),
@@ -185,7 +200,8 @@ def student_job(method, settings: dict, data_root: str, seed: int,
         opts['model.teacher_ckpt'] = teacher_ckpt
     opts.update(data_dependent_options(method.config_path, settings, opts))
     return dict(method=method.name, seed=seed, config=method.config_path,
-                options=opts, ratio=ratio if method.distills else None,
+                options=opts,
+                loss_factors=loss_factors if method.distills else None,
                 work_dir=osp.join(work_dir, f'{method.name}_seed{seed}'),
                 verbose=settings.get('verbose', False))
 
@@ -202,7 +218,11 @@ def run_job(job: dict) -> dict:
         shutil.rmtree(work_dir)  # no stale logs or checkpoints
     os.makedirs(work_dir)
     cfg, weights = load_run_config(job['config'], job['options'],
-                                   job.get('ratio'))
+                                   job.get('loss_factors'))
+    if cfg.model.get('distiller') and job.get('loss_factors') is None:
+        raise ValueError(f'demo run {job["method"]} seed {job["seed"]}: its '
+                         'distillation losses have no map-size factors '
+                         '(job["loss_factors"], see demo.loss_calibration)')
     cfg.work_dir = work_dir
     # MMEngine names a run's visualizer (a process-wide instance) after the
     # config and the second it starts: two short runs of one config in
