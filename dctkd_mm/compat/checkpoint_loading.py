@@ -146,7 +146,8 @@ def _bounded(text: str, limit: int = 300) -> str:
 def _read_error(where: str, exc: BaseException) -> str:
     detail = _bounded(_torch_detail(str(exc))) or type(exc).__name__
     return (f"Cannot read checkpoint '{where}': the file is truncated, "
-            'corrupt (a record fails its CRC check) or not a PyTorch '
-            'checkpoint. A run killed while saving leaves such a file; '
-            'resume from the previous checkpoint instead. '
+            'corrupt (a record fails its CRC check), inconsistent (its '
+            'tensors do not fit their storages: a damaged or crafted file) '
+            'or not a PyTorch checkpoint. If a run was killed while saving '
+            'it, resume from the previous checkpoint instead. '
             f'({type(exc).__name__}: {detail})')

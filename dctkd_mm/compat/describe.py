@@ -26,8 +26,8 @@ def describe(value: Any) -> str:
         shown = repr(value[:_SHOWN])
         return shown if len(value) <= _SHOWN else (
             f'{shown}... ({len(value)} in all)')
-    if isinstance(value, type) or kind.__name__ in ('function',
-                                                    'builtin_function_or_method'):
+    if isinstance(value, type) or kind.__name__ in (
+            'function', 'builtin_function_or_method'):
         # Only allowlisted globals get this far: their names are ours.
         return (f'{"the class" if isinstance(value, type) else "the function"}'
                 f' {getattr(value, "__module__", "?")}.'

@@ -11,9 +11,10 @@ PyTorch leaves those functions off its defaults for that reason.
 So the unpickler gets *stand-ins* registered under NumPy's names: they
 only record what the file asks for. :func:`~.plain_data.to_plain_data`
 then walks the loaded object and replaces every record by a real array or
-scalar (``build``), after checking that its dtype is a plain number type (bool, signed/unsigned
-int, float, complex; no fields, no sub-array, no object, no void, no
-string) and that the raw data has exactly the size the shape needs. The
+scalar (``build``), after checking that its dtype is a plain number type
+(bool, signed/unsigned int, float, complex; no fields, no sub-array, no
+object, no void, no string), that the shape has at most 32 dimensions and
+that the raw data has exactly the size the shape needs. The
 dtype is built from its type code and byte order alone, never from the
 file's ``__setstate__`` (the part that carries fields and flags).
 """
@@ -32,6 +33,9 @@ PLAIN_NUMERIC_CODES = frozenset(
 #: Largest element count an array read from a file may claim: the byte
 #: count is compared in Python ints before NumPy sees any of it.
 _MAX_ELEMENTS = 2**48
+#: Most dimensions an array read from a file may have (NumPy 1.x's limit;
+#: it also bounds the shape shown in messages).
+_MAX_DIMS = 32
 
 
 class UnsafeDataError(pickle.UnpicklingError):
@@ -63,7 +67,8 @@ class _PendingDtype:
         self.state = state
 
     def build(self) -> np.dtype:
-        code, state = self.code, self.state
+        # NEWOBJ creates the stand-in without __init__: slots may be unset.
+        code, state = getattr(self, 'code', None), getattr(self, 'state', None)
         if type(code) is not str or code not in PLAIN_NUMERIC_CODES:
             raise UnsafeNumpyData(
                 f'NumPy dtype {describe(code)}: checkpoints may only hold '
@@ -116,17 +121,24 @@ class _PendingArray:
         self.state = state
 
     def build(self, dtype_of: Callable) -> np.ndarray:
-        state = self.state
+        state = getattr(self, 'state', None)
         if not (type(state) is tuple and len(state) == 5):
             raise UnsafeNumpyData(
                 f'NumPy array with malformed pickled state {describe(state)}')
         _, shape, dtype, is_fortran, raw = state
         dtype = dtype_of(dtype)
-        if not (type(shape) is tuple and all(
+        if not (type(shape) is tuple and len(shape) <= _MAX_DIMS and all(
                 type(n) is int and 0 <= n <= _MAX_ELEMENTS for n in shape)):
             raise UnsafeNumpyData(
                 f'NumPy array with bad shape {describe(shape)}: expected a '
-                'tuple of non-negative ints')
+                f'tuple of at most {_MAX_DIMS} non-negative ints')
+        nonzero = 1
+        for n in shape:  # NumPy refuses a shape this large even when empty
+            nonzero *= max(n, 1)
+        if nonzero > _MAX_ELEMENTS:
+            raise UnsafeNumpyData(
+                f'NumPy array of shape {shape}: more than {_MAX_ELEMENTS} '
+                'elements')
         if type(is_fortran) is not bool:
             raise UnsafeNumpyData(
                 f'NumPy array whose order flag is {describe(is_fortran)}')
@@ -153,8 +165,8 @@ class _PendingScalar:
         raise UnsafeNumpyData('a NumPy scalar never carries pickled state')
 
     def build(self, dtype_of: Callable):
-        dtype = dtype_of(self.dtype)
-        raw = _as_raw_bytes(self.raw)
+        dtype = dtype_of(getattr(self, 'dtype', None))
+        raw = _as_raw_bytes(getattr(self, 'raw', None))
         if len(raw) != dtype.itemsize:
             raise UnsafeNumpyData(
                 f'NumPy scalar of dtype {dtype} needs {dtype.itemsize} bytes, '

@@ -24,10 +24,12 @@ value that is not exactly one of:
 * the NumPy and ``HistoryBuffer`` stand-ins, which are rebuilt here;
 
 or that carries instance attributes, sits deeper than
-:data:`MAX_NESTING`, or contains itself.
+:data:`MAX_NESTING`, or contains itself. A tensor must be dense (strided,
+not meta, quantized, nested or sparse), carry no attributes, hooks or
+gradient, and its storage must hold every element its view reads.
 """
 from collections import Counter, OrderedDict
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
@@ -48,10 +50,18 @@ _LEAF_TYPES = frozenset((str, bytes, bytearray, int, float, complex, bool,
                          torch.layout, StatisticsMethodName))
 _TENSOR_TYPES = frozenset((torch.Tensor, torch.nn.Parameter))
 _CONTAINER_TYPES = frozenset((dict, list, tuple, set, frozenset))
+#: Most elements a tensor may show beyond what its storage holds (a
+#: stride-0 view of one number can claim 2**40 elements; a consumer that
+#: sums or copies it hangs or runs out of memory).
+_MAX_REPEATED_ELEMENTS = 2**24
 #: Python-level dict subclasses PyTorch's unpickler builds (MMEngine saves
 #: ``MultiStepLR.milestones`` as a Counter); BUILD can give them attributes.
 _ATTRIBUTE_BEARING_MAPPINGS = frozenset((OrderedDict, Counter))
 _MAPPING_TYPES = frozenset((dict, )) | _ATTRIBUTE_BEARING_MAPPINGS
+
+
+#: Steps of a path a message shows (the first and last halves).
+_SHOWN_STEPS = 16
 
 
 class _Path:
@@ -65,9 +75,12 @@ class _Path:
         steps: List[str] = []
         node: Optional[_Path] = self
         while node is not None:
-            steps.append(node.step)
+            steps.append(_step_text(node.step))
             node = node.parent
-        return ''.join(reversed(steps)) or '<root>'
+        steps.reverse()
+        if len(steps) > _SHOWN_STEPS:  # each step is bounded; so is this
+            steps[_SHOWN_STEPS // 2:-_SHOWN_STEPS // 2] = ['...']
+        return ''.join(steps) or '<root>'
 
 
 def _only_state_dict_metadata(mapping) -> bool:
@@ -80,21 +93,33 @@ def _only_state_dict_metadata(mapping) -> bool:
         and type(attributes['_metadata']) in (dict, OrderedDict))
 
 
-def _children(value) -> List[Tuple[Any, str]]:
+def _step_text(step) -> str:
+    """A path step as text: kept as an index or a 1-tuple holding the
+    key until a message needs it (formatting every step of a list of
+    millions cost seconds and gigabytes)."""
+    if type(step) is int:
+        return f'[{step}]'
+    if type(step) is tuple:
+        return f'[{describe(step[0])}]'
+    return step
+
+
+def _children(value) -> Iterator[Tuple[Any, Any]]:
+    """``(child, step)`` pairs, steps as :func:`_step_text` takes them."""
     kind = type(value)
     if kind in _MAPPING_TYPES:
-        out = []
         if kind is OrderedDict and value.__dict__:
-            out.append((value.__dict__['_metadata'], '._metadata'))
+            yield value.__dict__['_metadata'], '._metadata'
         for key, item in value.items():
-            out.append((key, ' (a key)'))
-            out.append((item, f'[{describe(key)}]'))
-        return out
-    if kind is PendingHistoryBuffer:
-        return [(value.state, '.<HistoryBuffer state>')]
-    if kind in (list, tuple):
-        return [(item, f'[{i}]') for i, item in enumerate(value)]
-    return [(item, '{item}') for item in value]  # set, frozenset
+            yield key, ' (a key)'
+            yield item, (key, )
+    elif kind is PendingHistoryBuffer:
+        # NEWOBJ without BUILD leaves the slot unset.
+        yield getattr(value, 'state', None), '.<HistoryBuffer state>'
+    elif kind in (list, tuple):
+        yield from zip(value, range(len(value)))
+    else:
+        yield from ((item, '{item}') for item in value)  # set, frozenset
 
 
 def _check_type(value, path: _Path) -> str:
@@ -103,13 +128,7 @@ def _check_type(value, path: _Path) -> str:
     if kind in _LEAF_TYPES:
         return 'leaf'
     if kind in _TENSOR_TYPES:
-        # Instance attributes (BUILD through _rebuild_from_type_v2) could
-        # give NumPy an __array_interface__; hooks would run code later.
-        if value.__dict__ or getattr(value, '_backward_hooks', None):
-            raise UnsafeDataError(
-                f'{path}: a tensor carrying attributes or hooks '
-                f'({describe(sorted(value.__dict__)[:5])}); a saved tensor '
-                'has none')
+        _check_tensor(value, path)
         return 'leaf'
     if kind in _ATTRIBUTE_BEARING_MAPPINGS and not _only_state_dict_metadata(
             value):
@@ -128,45 +147,100 @@ def _check_type(value, path: _Path) -> str:
         'plain NumPy arrays)')
 
 
+def _no_hooks(hooks) -> bool:
+    """``torch.save`` pickles a tensor's hooks as an empty OrderedDict."""
+    return hooks is None or (type(hooks) in (dict, OrderedDict) and not hooks
+                             and not getattr(hooks, '__dict__', None))
+
+
+def _check_tensor(value: torch.Tensor, path: _Path) -> None:
+    """Refuse what no saved weight is: attributes (``__array_interface__``
+    makes NumPy read arbitrary memory), hooks or a gradient (code run on
+    backward), a layout other than dense, or a view reading beyond its
+    storage or repeating it without bound."""
+    if value.__dict__ or not _no_hooks(value._backward_hooks) or \
+            value.grad is not None:
+        raise UnsafeDataError(
+            f'{path}: a tensor carrying attributes or hooks '
+            f'({len(value.__dict__)} attributes, hooks '
+            f'{describe(value._backward_hooks)}, gradient '
+            f'{describe(value.grad)}); a saved tensor has none')
+    if value.is_nested or value.layout is not torch.strided or \
+            value.is_quantized or value.is_meta:
+        raise UnsafeDataError(
+            f'{path}: a {value.layout} tensor on {value.device.type} '
+            f'(quantized: {value.is_quantized}, nested: {value.is_nested});'
+            ' checkpoints hold dense tensors only')
+    if value.numel() == 0:
+        return
+    held = value.untyped_storage().nbytes() // value.element_size()
+    last = value.storage_offset() + sum(
+        (n - 1) * s for n, s in zip(value.shape, value.stride()))
+    if min(value.stride(), default=0) < 0 or last >= held or (
+            value.numel() > max(held, _MAX_REPEATED_ELEMENTS)):
+        raise UnsafeDataError(
+            f'{path}: a tensor of shape {_shown(value.shape)}, strides '
+            f'{_shown(value.stride())} and offset {value.storage_offset()} '
+            f'over a storage of {held} elements; a saved tensor reads only '
+            'its own storage and does not repeat it')
+
+
+def _shown(dims) -> str:
+    """A shape or strides, at most 8 of them (a file may give 10,000)."""
+    dims = tuple(dims)
+    return str(dims) if len(dims) <= 8 else (
+        f'{str(dims[:8])[:-1]}, ... ({len(dims)} in all))')
+
+
 def _rebuilt(value, done: Dict[int, Any], path: _Path):
     """``value`` (a container or a record) with its children replaced by
     their finished forms; the same object where nothing changed."""
     kind = type(value)
     if kind in NUMPY_RECORD_TYPES:
-        return build_numpy_record(value, lambda d: _dtype(d, done, path))
+        try:
+            return build_numpy_record(value, lambda d: _dtype(d, done))
+        except UnsafeNumpyData as exc:  # name where the record sits
+            message = str(exc)[len(UnsafeDataError.PREFIX):]
+            raise UnsafeNumpyData(f'{path}: {message}') from None
     if kind is PendingHistoryBuffer:
-        value.state = done[id(value.state)]
+        state = getattr(value, 'state', None)
+        value.state = done.get(id(state), state)
         return build_history_buffer(
             value, lambda message: UnsafeDataError(f'{path}: {message}'))
     if kind in (list, tuple, set, frozenset):
-        items = [done[id(item)] for item in value]
+        items = [done.get(id(item), item) for item in value]
         if all(a is b for a, b in zip(items, value)):
             return value
         try:
             return kind(items)
         except TypeError:  # an unhashable NumPy array in a set
             raise UnsafeDataError(f'{path}: a set holding NumPy data')
-    pairs = [(done[id(k)], done[id(v)]) for k, v in value.items()]
+    pairs = [(done.get(id(k), k), done.get(id(v), v))
+             for k, v in value.items()]
     metadata = value.__dict__.get('_metadata') if kind is OrderedDict \
         else None
     if all(a is k and b is v for (a, b), (k, v) in zip(
             pairs, value.items())) and (metadata is None
-                                        or done[id(metadata)] is metadata):
+                                        or done.get(id(metadata), metadata)
+                                        is metadata):
         return value
-    try:
-        rebuilt = kind(pairs)
-    except TypeError:
-        raise UnsafeDataError(f'{path}: a dict keyed by NumPy data')
+    # Item by item: Counter(pairs) would count the pairs themselves.
+    rebuilt = kind()
+    for key, item in pairs:
+        try:
+            rebuilt[key] = item
+        except TypeError:
+            raise UnsafeDataError(f'{path}: a dict keyed by NumPy data')
     if metadata is not None:
-        rebuilt._metadata = done[id(metadata)]
+        rebuilt._metadata = done.get(id(metadata), metadata)
     return rebuilt
 
 
-def _dtype(pending, done: Dict[int, Any], path: _Path):
+def _dtype(pending, done: Dict[Any, Any]):
     if type(pending) is not _PendingDtype:
         raise UnsafeNumpyData(
-            f'{path}: NumPy data whose dtype is {describe(pending)}, not a '
-            'numpy dtype')
+            f'NumPy data whose dtype is {describe(pending)}, not a numpy '
+            'dtype')
     key = ('dtype', id(pending))
     if key not in done:
         done[key] = pending.build()
@@ -204,5 +278,8 @@ def to_plain_data(root: Any, max_nesting: int = MAX_NESTING) -> Any:
         on_path.add(key)
         stack.append((value, depth, path, True))
         for child, step in _children(value):
-            stack.append((child, depth + 1, _Path(path, step), False))
-    return done[id(root)]
+            # Plain immutable values need no proof, path or entry in
+            # ``done`` (their finished form is themselves).
+            if type(child) not in _LEAF_TYPES and id(child) not in done:
+                stack.append((child, depth + 1, _Path(path, step), False))
+    return done.get(id(root), root)

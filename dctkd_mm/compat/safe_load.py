@@ -14,9 +14,15 @@ context edits it: while one thread loads, every other thread's plain
 ``torch.load(weights_only=True)`` would admit the same extra names. So the
 stand-ins are not added there: :func:`checkpoint_unpickling` wraps
 PyTorch's ``_get_user_allowed_globals`` once (torch 2.x looks it up by
-name on every global it resolves) so that it adds them only in the thread
-inside the context. ``torch.serialization.get_safe_globals()`` never
-changes.
+name on every global it resolves) so that, in the thread inside the
+context, it returns the stand-ins *instead of* the process-wide list.
+That list is not empty: importing ``torch.distributed.tensor`` and
+``torch.nested`` (MMEngine does) adds ``DeviceMesh`` (whose constructor
+joins a process group: a checkpoint could make a resume hang in a
+rendezvous), ``DTensor``, ``NestedTensor``, ``traceback.StackSummary``
+and every built-in exception class; none is plain data, so a checkpoint
+read here gets none of them. ``torch.serialization.get_safe_globals()``
+never changes.
 """
 import threading
 from contextlib import contextmanager
@@ -57,9 +63,10 @@ def _install_thread_scoped_allowlist() -> None:
         torch_user_globals = unpickler._get_user_allowed_globals
 
         def user_allowed_globals() -> Dict[str, Callable]:
-            allowed = torch_user_globals()  # a new dict on every call
-            allowed.update(getattr(_thread, 'extra', None) or {})
-            return allowed
+            extra = getattr(_thread, 'extra', None)
+            if extra is None:  # not our reader: PyTorch's own list
+                return torch_user_globals()
+            return dict(extra)
 
         unpickler._get_user_allowed_globals = user_allowed_globals
         _installed = True
@@ -67,8 +74,9 @@ def _install_thread_scoped_allowlist() -> None:
 
 @contextmanager
 def checkpoint_unpickling():
-    """Admit :func:`checkpoint_safe_globals` for the ``torch.load`` calls
-    this thread makes inside the block, and for no other thread."""
+    """Admit :func:`checkpoint_safe_globals`, and no other name beyond
+    PyTorch's defaults, for the ``torch.load`` calls this thread makes
+    inside the block; other threads are not affected."""
     _install_thread_scoped_allowlist()
     outer = getattr(_thread, 'extra', None)
     _thread.extra = {name: obj for obj, name in checkpoint_safe_globals()}
@@ -80,7 +88,8 @@ def checkpoint_unpickling():
 
 def safe_torch_load(file, source: str, map_location=None):
     """``torch.load(file, weights_only=True)`` of a checkpoint whose zip
-    CRCs and pickle nesting are verified first, with the stand-ins in
+    CRCs, pickle nesting, calls and globals (and legacy storages) are
+    verified first (:mod:`.checkpoint_integrity`), with the stand-ins in
     context, and its result proven plain."""
     buffer = verified_checkpoint(file, source)
     # weights_only is explicit so an environment forcing the unsafe default

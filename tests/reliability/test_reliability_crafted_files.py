@@ -19,6 +19,8 @@ import torch
 from utils import (Forged, array_interface_dict, checkpoint_with,
                    history_buffer_holding, legacy_with_pickle,
                    subprocess_env, zip_with_pickle)
+from utils.crafted import (call_deep_list, empty_zip_checkpoint,
+                           new_deep_list, object_state_deep, punycode_call)
 from dctkd_mm.compat import (CheckpointReadError, UnsafeCheckpointError,
                              load_checkpoint_file)
 
@@ -76,24 +78,42 @@ _LOAD_IN_SUBPROCESS = textwrap.dedent("""
                   flush=True)
 """)
 
-#: name -> (build, depth, containers)
+_DEEP = 'deeper than 100 levels'
+_NOT_NAMED = 'calls a value that is not a named global'
+#: name -> (build, size, containers, expected words in the refusal)
 _PAYLOADS = {
-    'list-top-down': (_deep_list_top_down, DEPTH, ('pth', 'pickle')),
+    'list-top-down': (_deep_list_top_down, DEPTH, ('pth', 'pickle'), _DEEP),
     'list-bottom-up': (_deep_list_bottom_up, DEPTH,
-                       ('pth', 'legacy', 'pickle')),
-    'tuple-as-key': (_deep_tuple_key, DEPTH, ('pth', 'legacy', 'pickle')),
-    'scalar-data': (_deep_list_as_numpy_scalar_data, DEPTH, ('pth', )),
+                       ('pth', 'legacy', 'pickle'), _DEEP),
+    'tuple-as-key': (_deep_tuple_key, DEPTH, ('pth', 'legacy', 'pickle'),
+                     _DEEP),
+    'scalar-data': (_deep_list_as_numpy_scalar_data, DEPTH, ('pth', ),
+                    'NumPy data given as a list of 1 items'),
+    'call-deep-list': (call_deep_list, DEPTH,
+                       ('pth', 'legacy', 'legacy-zip-tail', 'pickle'),
+                       _NOT_NAMED),
+    'new-deep-list': (new_deep_list, DEPTH, ('pth', 'legacy'), _NOT_NAMED),
+    'object-state-deep': (object_state_deep, DEPTH, ('pth', 'legacy'),
+                          'tensor carrying Python attributes'),
+    'punycode': (punycode_call, 30_000, ('pth', 'legacy'),
+                 "_codecs.encode with 'punycode'"),
 }
 
 
 def _write_payload(root, name: str, container: str) -> str:
-    build, depth, _ = _PAYLOADS[name]
-    data = build(depth)
+    build, size, _, _ = _PAYLOADS[name]
+    data = build(size)
     path = str(root / f'{name}.{container}')
     if container == 'pth':
         return zip_with_pickle(path, data)
-    if container == 'legacy':
-        return legacy_with_pickle(path, data)
+    if container.startswith('legacy'):
+        legacy_with_pickle(path, data)
+        if container == 'legacy-zip-tail':
+            # zipfile.is_zipfile finds the zip at the end; torch.load sees
+            # no zip magic at the start and unpickles the legacy pickle.
+            with open(path, 'ab') as f:
+                f.write(empty_zip_checkpoint())
+        return path
     with open(path, 'wb') as f:
         f.write(data)
     return path
@@ -124,7 +144,7 @@ def crafted_outcomes(tmp_path_factory):
         torch.save(checkpoint_with(history_buffer_holding(
             array_interface_dict(typestr, 512))), path)
         paths[('array-interface', typestr)] = path
-    for name, (_, _, containers) in _PAYLOADS.items():
+    for name, (_, _, containers, _) in _PAYLOADS.items():
         for container in containers:
             paths[(name, container)] = _write_payload(root, name, container)
     outcome = _refused_in_subprocess(list(paths.values()))
@@ -142,23 +162,25 @@ def test_array_interface_payload_ends_in_a_refusal_not_a_signal(
 
 
 @pytest.mark.parametrize('name,container', [
-    (name, container) for name, (_, _, containers) in _PAYLOADS.items()
+    (name, container) for name, (_, _, containers, _) in _PAYLOADS.items()
     for container in containers])
 def test_deep_nesting_ends_in_a_refusal_not_a_signal(crafted_outcomes, name,
                                                      container):
     """F3/F4: 300,000 levels, in zip and legacy checkpoints and in the
     plain-data reader CIFAR's batch files go through. Plain ``torch.load``
     crashes on the tuple key; here every form is refused by name, and the
-    message formats nothing of the payload."""
+    message formats nothing of the payload. Before the pre-scan refused
+    calls of unnamed values, ``call-deep-list``, ``new-deep-list`` and
+    ``object-state-deep`` ended in SIGSEGV (PyTorch formats the value
+    into its error message), in a legacy file with a zip appended too
+    (the zip was checked, the legacy pickle loaded); ``punycode`` ran for
+    hours."""
     error, message, path = crafted_outcomes[(name, container)]
     expected = ('UnsafePickleError' if container == 'pickle' else
                 'UnsafeCheckpointError')
     assert error == expected and path in message, (error, message[:500])
     assert len(message) < 3000
-    if name == 'scalar-data':
-        assert 'NumPy data given as a list of 1 items' in message
-    else:
-        assert 'deeper than 100 levels' in message
+    assert _PAYLOADS[name][3] in message, message[:500]
 
 
 # --- integrity and named errors --------------------------------------------

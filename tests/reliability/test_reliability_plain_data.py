@@ -53,7 +53,7 @@ def test_counter_with_attributes_is_refused_plain_counter_loads(tmp_path):
     torch.save(checkpoint_with(collections.Counter([25, 50])), path)
     assert load_checkpoint_file(path)['x'] == collections.Counter([25, 50])
     evil = Forged(collections.Counter, ({25: 1}, ),
-                   state={'__array_interface__': {}})
+                  state={'__array_interface__': {}})
     torch.save(checkpoint_with(evil), path)
     with pytest.raises(UnsafeCheckpointError, match='Counter carrying'):
         load_checkpoint_file(path)
@@ -99,6 +99,21 @@ def test_malformed_history_buffer_state_is_refused(tmp_path, state):
     torch.save(checkpoint_with(buffer), path)
     with pytest.raises(UnsafeCheckpointError, match='HistoryBuffer'):
         load_checkpoint_file(path)
+
+
+def test_path_in_a_message_is_bounded(tmp_path):
+    """60 levels of 60-character keys above the refused value: the path
+    is shown by its first and last steps (it was 4 KB)."""
+    payload = array_interface_dict('<u8', 8)
+    for level in range(60):
+        payload = {f'{level:02d}' + 'k' * 58: payload}
+    path = str(tmp_path / 'deep_keys.pth')
+    torch.save(checkpoint_with(payload), path)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(path)
+    message = str(info.value)
+    assert path in message and len(message) < 2500, len(message)
+    assert "['59kkkk" in message and '...' in message
 
 
 def test_cycles_are_refused(tmp_path):
