@@ -1,8 +1,19 @@
+import gc
 import os
 
-import pytest
+# No full garbage collections while the libraries and the test modules are
+# imported (Python ran about eight, each walking everything imported so
+# far: ~2 s of CPU per process); young objects are still collected. The
+# thresholds come back, and all of it is frozen, once collection is done
+# (pytest_collection_finish).
+_GC_THRESHOLDS = gc.get_threshold()
+gc.set_threshold(_GC_THRESHOLDS[0], _GC_THRESHOLDS[1], 1 << 30)
 
-from utils import runner_state_restored
+import pytest  # noqa: E402
+
+from utils import runner_state_restored  # noqa: E402
+from utils.config_costs import config_costs_cut  # noqa: E402
+from utils.file_seconds import FILE_SECONDS  # noqa: E402
 
 #: Processes the suite runs in by default (pytest-xdist): the CI and
 #: development machines have 2 cores. ``-n 0`` (or ``-p no:xdist``) runs
@@ -38,12 +49,71 @@ def pytest_configure(config):
     # skips them for a quick local loop.
     config.addinivalue_line(
         'markers', 'slow: end-to-end runs through tools/ (tens of seconds)')
+    dist = getattr(config.option, 'dist', 'no')
+    if not _xdist_worker() and dist != 'no':
+        # A pytest-xdist controller collects nothing itself: full garbage
+        # collections come back now (see _GC_THRESHOLDS).
+        gc.set_threshold(*_GC_THRESHOLDS)
+    if not _xdist_worker() and dist in ('loadfile', 'loadscope'):
+        # Files are handed out in collection order (heaviest first, see
+        # pytest_collection_modifyitems), not in xdist's default order of
+        # the files with the most tests first (which sent the slow files
+        # of few tests last, one worker idle while the other ran them).
+        config.option.loadscopereorder = False
     if _xdist_worker():
         # Workers share the cores: one torch thread each on 2 cores, not
         # two threads each fighting over them.
         import torch
         workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+def pytest_collection_modifyitems(config, items):
+    """On pytest-xdist workers, order the files heaviest first by their
+    measured seconds (``utils.file_seconds``); files not in the table keep
+    their order after them, tests keep their order within a file. Each
+    worker takes the next file when it is nearly done with its last, so
+    heaviest first (longest processing time first) finishes the two
+    workers close together. A one-process run keeps pytest's order."""
+    if not _xdist_worker():
+        return
+    files = {}
+    for item in items:
+        files.setdefault(item.nodeid.split('::', 1)[0], []).append(item)
+    position = {name: i for i, name in enumerate(files)}
+
+    def heaviest_first(name):
+        seconds = FILE_SECONDS.get(name)
+        if seconds is None:
+            return (1, 0.0, position[name])
+        return (0, -seconds, position[name])
+
+    items[:] = [item for name in sorted(files, key=heaviest_first)
+                for item in files[name]]
+
+
+def pytest_collection_finish(session):
+    """Move everything alive after collection (the imported libraries,
+    the test modules) out of the garbage collector's reach: MMEngine's
+    datasets call ``gc.collect()`` as they are built (twice or more per
+    run) and each full collection walked all of it again, ~0.3 s of CPU
+    a call in this process. Objects made by the tests are collected as
+    usual."""
+    gc.set_threshold(*_GC_THRESHOLDS)
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _config_costs_cut():
+    """Runs, inferencers and tools in this process skip yapf's formatting
+    of the config text and look up each ``mmpretrain::`` base once (see
+    ``utils.config_costs``): no test reads the text's layout, only its
+    values (the dumped config is read back with ``Config.fromfile``).
+    Tools run in a subprocess (the reliability runs, tools/dist_*.sh, the
+    entry points' own tests) still pay both."""
+    with config_costs_cut():
+        yield
 
 
 @pytest.fixture(autouse=True)

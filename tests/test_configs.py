@@ -5,6 +5,7 @@ test_zoo_losses.py.
 
 Configs that differ only in their dataset are built once per group: the
 others are checked to differ from it only in dataset fields."""
+import copy
 import glob
 import os.path as osp
 import re
@@ -33,6 +34,21 @@ DISTILL_METHODS = ('dct', 'dct-kd', 'at', 'kd', 'at-kd',
                    # issue 20: the authors' other rows
                    'pkt', 'pkt-kd', 'vid', 'vid-kd', 'crd', 'crd-kd', 'ckd',
                    'ckd-kd')
+
+
+@pytest.fixture(scope='module')
+def zoo_configs():
+    """``get(path)``: the zoo config parsed once for the module (each is
+    read by the recipe test and by its group's build test; a parse is
+    ~0.1 s of CPU). The tests only read them; a build works on a copy."""
+    cache = {}
+
+    def get(path):
+        if path not in cache:
+            cache[path] = Config.fromfile(path)
+        return cache[path]
+    yield get
+    cache.clear()
 
 
 def _rel(path):
@@ -102,8 +118,8 @@ def test_zoo_has_every_dataset_pair_and_method():
 
 
 @pytest.mark.parametrize('path', ZOO, ids=_rel)
-def test_zoo_config_follows_the_recipe(path):
-    cfg = Config.fromfile(path)
+def test_zoo_config_follows_the_recipe(path, zoo_configs):
+    cfg = zoo_configs(path)
     dataset = _dataset_of(path)
     assert cfg.custom_imports.imports == ['dctkd_mm']
     assert cfg.num_classes == DATASETS[dataset]
@@ -156,19 +172,21 @@ def _build_without_random_init(cfg):
 
 @pytest.mark.parametrize('group', _groups(),
                          ids=lambda g: _rel(g[0]).rsplit('_', 1)[0])
-def test_zoo_configs_build_once_per_dataset_group(group):
-    cfgs = [Config.fromfile(p) for p in group]
+def test_zoo_configs_build_once_per_dataset_group(group, zoo_configs):
+    cfgs = [zoo_configs(p) for p in group]
     for cfg, path in zip(cfgs[1:], group[1:]):
         assert _without_dataset(cfg) == _without_dataset(cfgs[0]), path
     losses = cfgs[0].model.get('distiller', {}).get('distill_losses', {})
+    # Builders may fill in the dicts they are given: build from a copy.
+    first = copy.deepcopy(cfgs[0])
     if any(loss.type == 'SemCKDLoss' for loss in losses.values()):
         # CKD: SelfA holds ~635M parameters with a 2048-channel teacher;
         # their random init takes ~15 s (and touches 2.5 GB) per build, so
         # the init functions are no-ops here (the modules, their shapes and
         # everything else are built as configured).
-        model = _build_without_random_init(cfgs[0])
+        model = _build_without_random_init(first)
     else:
-        model = build_model(cfgs[0])
+        model = build_model(first)
     head = model.student.head if hasattr(model, 'student') else model.head
     assert head.num_classes == DATASETS[_dataset_of(group[0])]
 

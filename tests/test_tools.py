@@ -1,14 +1,16 @@
 """End to end through tools/train.py and tools/test.py: R50 -> R18 with the
 gated DCTAttentionLoss on a tiny Places365-layout dataset, inheriting the
-flagship config. tools/train.py runs as a subprocess; tools/test.py's
-``main`` (``dctkd_mm.apis.test_cli``, all the file calls) runs in this
-process, saving a ~9 s interpreter start (the file itself runs as a
-subprocess in tests/test_dist_cpu.py, through tools/dist_test.sh)."""
+flagship config. Both tools' ``main`` (``dctkd_mm.apis.train_cli`` and
+``test_cli``, all the files call) run in this process, saving a ~7 s
+interpreter start each; the files themselves run as subprocesses
+elsewhere: tools/train.py in the reliability tests' kill-and-resume runs
+(tests/reliability/test_reliability_resume.py) and under torchrun in
+tests/test_multi_process_recipe.py, both tools through tools/dist_train.sh
+and tools/dist_test.sh in tests/test_dist_cpu.py."""
 import csv
 import math
 import os.path as osp
 import pickle
-import sys
 
 import mmcv
 import pytest
@@ -17,8 +19,8 @@ from mmengine.config import Config
 
 import dctkd_mm  # noqa: F401  (safe torch.load of MMEngine checkpoints)
 from dctkd_mm.apis import test_cli as test_tool
-from utils import (FLAGSHIP_CONFIG, REPO_ROOT, make_places365_tree,
-                   read_scalars, read_test_metrics, run_tool,
+from utils import (FLAGSHIP_CONFIG, make_places365_tree, read_scalars,
+                   read_test_metrics, train_in_process,
                    write_tiny_distill_config)
 
 NUM_CLASSES = 5
@@ -60,12 +62,8 @@ def trained(tmp_path_factory):
         str(root / 'tiny_dct_kd.py'), data_root, num_classes=NUM_CLASSES,
         img_size=48, batch_size=4, seed=0)
     work_dir = str(root / 'work_dir')
-    log = run_tool([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
-        work_dir
-    ])
-    return dict(config=config, work_dir=work_dir, log=log,
+    train_in_process([config, '--work-dir', work_dir])
+    return dict(config=config, work_dir=work_dir,
                 scalars=read_scalars(work_dir))
 
 

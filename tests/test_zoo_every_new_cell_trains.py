@@ -194,22 +194,16 @@ def teacher_ckpts(tmp_path_factory):
 
 
 @pytest.fixture(scope='module', autouse=True)
-def _no_cosmetic_cost():
-    """Two costs of a run that are not training: MMEngine formats the
-    config text with yapf four times per run (log, dump, visualiser;
-    ~1.5 s each on these configs), left unformatted here (the same
-    dict literals, not re-indented); and the datasets' ``gc.collect()``
-    walks every object the earlier tests left alive, frozen here."""
-    import mmengine.config.config as mmengine_config
-    format_code = mmengine_config.FormatCode
-    mmengine_config.FormatCode = lambda text, **kwargs: (text, None)
+def _gc_frozen():
+    """The datasets' ``gc.collect()`` walks every object the earlier tests
+    left alive: those are frozen here (as ``tests/conftest.py`` freezes
+    what collection left) and stay frozen, so a ``gc.unfreeze()`` does not
+    hand the session's frozen objects back to the collector either. (The
+    config text is left unformatted by yapf for every in-process run, see
+    ``tests/conftest.py``.)"""
     gc.collect()
     gc.freeze()
-    try:
-        yield
-    finally:
-        mmengine_config.FormatCode = format_code
-        gc.unfreeze()
+    yield
 
 
 def _distill_losses(method):

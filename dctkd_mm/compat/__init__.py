@@ -15,7 +15,8 @@ from .launcher import setup_cpu_distributed
 from .mmrazor_import import (REPLACED_MODULES, MMRazorFeatureUnavailable,
                              install_quantization_import_guard)
 from .plain_unpickling import UnsafePickleError, load_plain_pickle
-from .safe_load import checkpoint_safe_globals, checkpoint_unpickling
+from .checkpoint_globals import checkpoint_safe_globals
+from .safe_load import checkpoint_unpickling
 
 _applied = False
 

@@ -39,6 +39,7 @@ import torch
 from torch._utils import IMPORT_MAPPING, NAME_MAPPING
 from torch._weights_only_unpickler import _get_allowed_globals
 
+from .checkpoint_globals import checkpoint_safe_globals
 from .describe import describe
 from .numpy_unpickling import UnsafeDataError
 from .pickle_nesting import check_pickle_bytes, check_pickle_nesting
@@ -93,7 +94,6 @@ def _global_check(where: str) -> Callable[[str, Optional[tuple]], None]:
     called as protocol 2 writes bytes, ``(text, 'latin1')``, or refused:
     other codecs can import modules or run for hours ('punycode' is
     quadratic: 8,000 characters take 17 seconds)."""
-    from .safe_load import checkpoint_safe_globals  # it imports this
     allowed = _get_allowed_globals()
     ours = {name for _, name in checkpoint_safe_globals()}
 

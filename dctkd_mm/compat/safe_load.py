@@ -26,32 +26,17 @@ never changes.
 """
 import threading
 from contextlib import contextmanager
-from typing import Callable, Dict, List, Tuple, Union
+from typing import Callable, Dict
 
 import torch
 
+from .checkpoint_globals import checkpoint_safe_globals
 from .checkpoint_integrity import verified_checkpoint
-from .history_buffer_unpickling import (HISTORY_BUFFER_NAME,
-                                        PendingHistoryBuffer,
-                                        history_buffer_getattr)
-from .numpy_unpickling import unpickler_stand_ins
 from .plain_data import to_plain_data
 
 _thread = threading.local()
 _install_lock = threading.Lock()
 _installed = False
-
-
-def checkpoint_safe_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
-    """The ``(stand-in, pickled name)`` entries our checkpoints need beyond
-    PyTorch's defaults (never to be added process-wide)."""
-    entries: List[Union[Callable, Tuple[Callable, str]]] = [
-        (PendingHistoryBuffer, HISTORY_BUFFER_NAME)
-    ]
-    for builtins_module in ('builtins', '__builtin__'):
-        entries.append((history_buffer_getattr, builtins_module + '.getattr'))
-    entries.extend(unpickler_stand_ins())
-    return entries
 
 
 def _install_thread_scoped_allowlist() -> None:

@@ -27,18 +27,25 @@ def teacher_ckpt(tiny_data, tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def distill_config(request, tiny_data, teacher_ckpt, tmp_path_factory):
+def distill_config(tiny_data, teacher_ckpt, tmp_path_factory):
     """The flagship config on the tiny data (see
     utils.write_distill_config)."""
     root = tmp_path_factory.mktemp('distill_config')
-    config = utils.write_distill_config(
+    return utils.write_distill_config(
         str(root / 'tiny_dct_kd.py'), tiny_data, teacher_ckpt)
-    # The uninterrupted run takes a while in its own process: start it
-    # now, next to the in-process tests, if any collected test needs it.
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _uninterrupted_run_early(request):
+    """The uninterrupted run takes a while in its own process: a module
+    with a test that needs it starts it before its first test, so it runs
+    next to that module's in-process tests. Only such a module starts it:
+    a pytest-xdist worker that gets none of them (whole files are handed
+    out) does not train it for nothing."""
     if any('uninterrupted_run' in getattr(item, 'fixturenames', ())
-           for item in request.session.items):
-        _start_uninterrupted(config, tmp_path_factory)
-    return config
+           for item in request.session.items
+           if getattr(item, 'module', None) is request.module):
+        request.getfixturevalue('uninterrupted_run')
 
 
 _RUNS = {}

@@ -21,7 +21,11 @@ re-exported here; the submodules hold
 - ``crafted``: crafted checkpoint payloads (``Forged`` pickles, zip and
   legacy checkpoints around a given pickle);
 - ``authors``: the authors' SemCKD and CRD re-implemented for the parity
-  tests.
+  tests;
+- ``config_costs`` and ``file_seconds`` (used by ``tests/conftest.py``,
+  not re-exported): MMEngine's config costs cut for in-process runs (yapf,
+  repeated ``mmpretrain::`` lookups), and the measured seconds per test
+  file that order the files for the pytest-xdist workers.
 """
 from .authors import (  # noqa: F401
     AuthorsAAEmbed, AuthorsCRD, AuthorsMLPEmbed, AuthorsSelfA, AuthorsSemCKD,
