@@ -25,7 +25,6 @@ import logging
 import os
 import os.path as osp
 import re
-import zipfile
 from typing import List, Optional
 
 from mmengine.dist import barrier, is_main_process
@@ -59,7 +58,11 @@ def _readable(path: str) -> bool:
     if not osp.isfile(path) or osp.getsize(path) == 0:
         return False
     try:
-        if zipfile.is_zipfile(path):
+        with open(path, 'rb') as f:
+            # torch.load's own test for its zip format (a legacy file with
+            # a zip appended is no zip to it).
+            is_zip = f.read(4) == b'PK\x03\x04'
+        if is_zip:
             verified_checkpoint(path, path)
         else:
             load_checkpoint_file(path)
