@@ -37,6 +37,7 @@ def test_tiny_demo_twice_gives_identical_tables(tmp_path, capsys):
     # the one the report lists.
     factor = data['settings']['loss_factors']['dct']['loss_dct']
     assert factor['how'] == 'measured' and factor['factor'] > 1
+    assert len(factor['per_seed']) == 2  # each seed's own ratio
     assert data['settings']['loss_weights']['dct'] == {
         'loss_dct': pytest.approx(factor['factor'], abs=1e-4)}
     assert f'loss_dct {factor["factor"]:g} (measured' in first['text']
