@@ -110,12 +110,6 @@ def format_summary(summary: dict) -> str:
     return '\n'.join(lines)
 
 
-def _init_worker(threads: int) -> None:
-    os.environ['CUDA_VISIBLE_DEVICES'] = ''
-    import torch
-    torch.set_num_threads(threads)
-
-
 def main(argv: Optional[List[str]] = None) -> dict:
     from dctkd_mm.demo import training
     from dctkd_mm.demo.loss_calibration import LossCalibration
@@ -123,6 +117,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                        TEACHER_CONFIG, get_methods)
     from dctkd_mm.demo.data import prepare_data
     from dctkd_mm.demo.pipeline import calibrated_factors, teacher_job
+    from dctkd_mm.demo.scheduling import init_worker, torch_threads
     from dctkd_mm.demo.settings import parse_args, run_settings
 
     extra = argparse.ArgumentParser(add_help=False)
@@ -145,13 +140,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         # torch's default of one thread per core, in this process beside
         # other busy ones, made the teacher's steps 20 times slower on 2
         # shared cores; the demo's --threads (1) is what its workers use.
-        import torch
-        threads = torch.get_num_threads()
-        torch.set_num_threads(args.threads)
-        try:
+        with torch_threads(args.threads):
             training.run_job(job)
-        finally:
-            torch.set_num_threads(threads)
         shutil.copyfile(training.last_checkpoint(job['work_dir']),
                         teacher_ckpt)
     methods = get_methods(args.methods)
@@ -175,7 +165,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.workers > 0:
         with ProcessPoolExecutor(
                 args.workers, mp_context=multiprocessing.get_context('spawn'),
-                initializer=_init_worker,
+                initializer=init_worker,
                 initargs=(args.threads, )) as pool:
             list(pool.map(training.run_job, jobs))
     else:

@@ -29,13 +29,13 @@ assume every map position (AT) or spectral coefficient (DCT) adds alike.
 On ResNet maps of these scenes they do not; the measurements and the
 history of this choice are in docs/demo.md ("Loss weights").
 """
-import contextlib
 import json
 import math
 from typing import Dict, List, Sequence, Tuple
 
 from .loss_scaling import (AUTHORS_MAP_SIZES, area_ratio, loss_exponent,
                            loss_factor)
+from .scheduling import torch_threads
 
 #: The authors' input size (their ResNet maps: AUTHORS_MAP_SIZES).
 AUTHORS_IMAGE_SIZE = 224
@@ -52,17 +52,6 @@ def significant(value: float, digits: int = 4) -> float:
     """``value`` to ``digits`` significant digits: the last bits of a float
     sum (thread count, CPU) do not reach the loss weights."""
     return float(f'{value:.{digits}g}')
-
-
-@contextlib.contextmanager
-def _one_thread():
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _map_sources(distiller: dict, loss_name: str) -> Dict[str, object]:
@@ -145,7 +134,7 @@ class LossCalibration:
         loss = MODELS.build(dict(spec, loss_weight=1.0))
         sizes = (self.settings['image_size'], AUTHORS_IMAGE_SIZE)
         per_seed = ([], [])  # (demo's, authors') loss per student seed
-        with _one_thread(), torch.no_grad():
+        with torch_threads(1), torch.no_grad():
             for size, values in zip(sizes, per_seed):
                 self._record(_flat(sources.values()), size)
                 teacher_maps = self._maps(0, sources['t_feature'], size)

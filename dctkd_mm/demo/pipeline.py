@@ -18,6 +18,7 @@ Steps, all under ``--work-dir`` (default ``work_dirs/demo``):
    ``mean_diff`` and ``ci95``; ``checks``), ``top1_by_method.png``,
    ``learning_curves.png`` and ``attention/*.png``.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -34,7 +35,8 @@ from .loss_calibration import LossCalibration
 from .methods import BASELINE, DEMO_METHODS, TEACHER_CONFIG
 from .methods import CONFIG_DIR, get_methods
 from .report import build_report, factors_text, write_results
-from .scheduling import Progress, job_cost, run_jobs, validations
+from .scheduling import (Progress, job_cost, run_jobs, torch_threads,
+                         validations)
 from .settings import parse_args, run_settings
 
 MODELS = ('MMPretrain ResNet-50 teacher and ResNet-18 students '
@@ -154,16 +156,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
               f'{result["cpu_seconds"]:.0f} s CPU)',
               flush=True)
 
-    threads = torch.get_num_threads()
-    if args.workers == 0:
-        torch.set_num_threads(args.threads)
-    try:
+    # Without workers the runs train in this process, on --threads.
+    with (torch_threads(args.threads) if args.workers == 0 else
+          contextlib.nullcontext()):
         progress = Progress(([job] if job else []) + free + gated,
                             args.workers)
         run_jobs(job, free, gated, on_done, args.workers, args.threads,
                  args.device, progress)
-    finally:
-        torch.set_num_threads(threads)
     # Registry order, then seed: the same list however the jobs finished.
     runs += [results[m, s] for m in methods for s in range(args.seeds)]
     return _finish(args, settings, data, factors, methods, runs, work_dir,

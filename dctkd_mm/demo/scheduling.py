@@ -1,5 +1,6 @@
 """Running the demo's jobs on worker processes, with a progress line a
 person can follow (``run 7/26 (kd, seed 1), about 4 min left``)."""
+import contextlib
 import math
 import multiprocessing
 import os
@@ -85,11 +86,26 @@ class Progress:
         self.done_seconds += result['seconds']
 
 
-def _init_worker(threads: int, device: str) -> None:
+def init_worker(threads: int, device: str = 'cpu') -> None:
+    """A worker process's set-up: ``threads`` torch threads, and no CUDA
+    device seen on ``cpu``."""
     if device == 'cpu':  # before CUDA is initialised in this process
         os.environ['CUDA_VISIBLE_DEVICES'] = ''
     import torch
     torch.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """``count`` torch threads in this process inside the block, the
+    previous number after it."""
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def run_jobs(gate: Optional[dict], free: List[dict], gated: List[dict],
@@ -111,7 +127,7 @@ def run_jobs(gate: Optional[dict], free: List[dict], gated: List[dict],
         return
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context('spawn'),
-        initializer=_init_worker, initargs=(threads, device))
+        initializer=init_worker, initargs=(threads, device))
     pending = {}
 
     def fill() -> None:

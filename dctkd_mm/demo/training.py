@@ -163,19 +163,15 @@ def save_student_init(settings: dict, config_path: str, seed: int,
     that their students differ only in the training loss."""
     import torch
     from mmengine.logging import MMLogger
-    from mmengine.registry import DefaultScope
     from mmengine.runner import set_random_seed
-    from mmpretrain.registry import MODELS
-    cfg, _ = load_run_config(config_path,
-                             run_options(settings, '', seed, 1, False))
     # A logger of its own takes init_weights()' per-parameter report,
     # which would otherwise go to the console.
     MMLogger.get_instance(f'demo_init_{time.time_ns()}',
                           log_file=osp.splitext(path)[0] + '.log',
                           log_level='WARNING')
     set_random_seed(seed)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(cfg.model)
+    model = build_classifier(config_path,
+                             run_options(settings, '', seed, 1, False))
     model.init_weights()
     # A plain dict: the OrderedDict's ``_metadata`` attribute is not plain
     # data, which a strict checkpoint reader may refuse.
