@@ -20,7 +20,6 @@ import mmengine
 import mmpretrain
 import pytest
 import torch
-from mmengine.config import Config
 
 from dctkd_mm.apis import test_cli
 from dctkd_mm.apis.export_cli import main as export_main
@@ -53,27 +52,6 @@ def mmpretrain_tool_in_process(name, *args):
     return out.getvalue()
 
 
-_FROMFILE = Config.fromfile
-
-
-def _fromfile_unformatted(*args, **kwargs):
-    cfg = _FROMFILE(*args, **kwargs)
-    object.__setattr__(cfg, '_format_python_code', False)
-    return cfg
-
-
-def _skip_yapf(patch):
-    """In-process runs (ours and the tools') skip MMEngine's yapf
-    formatting of the config text (seconds of CPU each); no test reads
-    that text's layout. Subprocesses format as usual."""
-    patch.setattr(Config, 'fromfile', staticmethod(_fromfile_unformatted))
-
-
-@pytest.fixture(autouse=True)
-def _unformatted_config_text(monkeypatch):
-    _skip_yapf(monkeypatch)
-
-
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
     """One epoch of the flagship config on a tiny Places365 tree."""
@@ -84,9 +62,7 @@ def run(tmp_path_factory):
         str(root / 'tiny.py'), tree['root'], num_classes=NUM_CLASSES,
         seed=0, extra='default_hooks = dict(logger=dict(interval=1))')
     work_dir = str(root / 'work')
-    with pytest.MonkeyPatch.context() as patch:
-        _skip_yapf(patch)
-        train_in_process([config, '--work-dir', work_dir])
+    train_in_process([config, '--work-dir', work_dir])
     return dict(root=root, tree=tree, config=config, work_dir=work_dir,
                 ckpt=osp.join(work_dir, 'epoch_1.pth'))
 

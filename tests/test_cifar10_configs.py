@@ -36,27 +36,6 @@ PUBLISHED_TEACHER = ('https://download.openmmlab.com/mmclassification/v0/'
                      'resnet/resnet50_b16x8_cifar10_20210528-f54bfad9.pth')
 
 
-_FROMFILE = Config.fromfile
-
-
-def _fromfile_unformatted(*args, **kwargs):
-    cfg = _FROMFILE(*args, **kwargs)
-    object.__setattr__(cfg, '_format_python_code', False)
-    return cfg
-
-
-def _skip_yapf(patch: pytest.MonkeyPatch) -> None:
-    """MMEngine formats each run's config text with yapf (several seconds
-    of CPU per run); nothing here reads that text's layout, only its
-    values (the dumped config is read back with ``Config.fromfile``)."""
-    patch.setattr(Config, 'fromfile', staticmethod(_fromfile_unformatted))
-
-
-@pytest.fixture(autouse=True)
-def _unformatted_config_text(monkeypatch):
-    _skip_yapf(monkeypatch)
-
-
 @pytest.fixture
 def md5_off(monkeypatch):
     """MMPretrain's CIFAR10 checks the official files' md5; a written tree
@@ -165,13 +144,13 @@ def _train_one_epoch(name, cifar_root, teacher_ckpt, work_dir):
 def adaptive_run(cifar_root, teacher_ckpt, tmp_path_factory):
     """The one-epoch run of ADAPTIVE_RESUMED, shared by its
     ``test_config_trains_a_step`` case and the resume test (which resumes
-    in a copy of the work dir); md5 checks off and yapf skipped, as the
-    function-scoped fixtures do."""
+    in a copy of the work dir); md5 checks off, as the function-scoped
+    fixtures do (the config text's yapf formatting is skipped for the
+    whole session, see tests/utils/config_costs.py)."""
     work_dir = str(tmp_path_factory.mktemp('adaptive') / 'work')
     with pytest.MonkeyPatch.context() as patch:
         for name, value in CIFAR10_MD5_OFF.items():
             patch.setattr(CIFAR10, name, value)
-        _skip_yapf(patch)
         args = _train_one_epoch(ADAPTIVE_RESUMED, cifar_root, teacher_ckpt,
                                 work_dir)
     return dict(work_dir=work_dir, args=args)

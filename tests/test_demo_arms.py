@@ -11,7 +11,7 @@ from dctkd_mm.demo import training
 from dctkd_mm.demo.loss_scaling import (extrapolated_factors, loss_factor,
                                         rescale_distill_losses)
 from dctkd_mm.demo.settings import parse_args, run_settings
-from utils import add_crd_indices
+from utils import add_crd_indices, untrained_arm_config
 
 # --- the arms' real configs -------------------------------------------------
 
@@ -90,13 +90,9 @@ def test_every_registered_arm_trains_a_step_with_rescaled_losses(name):
     from mmpretrain.structures import DataSample
     arm = demo_methods.DEMO_METHODS[name]
     settings = run_settings(parse_args(['--quick']))
-    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
-                               '/w')
-    cfg, _ = training.load_run_config(job['config'], job['options'])
+    cfg = untrained_arm_config(arm, settings)
     applied = rescale_distill_losses(cfg, extrapolated_factors(cfg, 12.25))
     assert bool(applied) == arm.distills
-    cfg.model.pop('teacher_ckpt', None)
-    cfg.model.get('architecture', cfg.model).pop('init_cfg')
     with DefaultScope.overwrite_default_scope(
             'mmrazor' if arm.distills else 'mmpretrain'):
         model = MODELS.build(cfg.model)

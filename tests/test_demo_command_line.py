@@ -7,7 +7,7 @@ import torch
 from dctkd_mm.demo import methods as demo_methods
 from dctkd_mm.demo import pipeline, report, training
 from dctkd_mm.demo.settings import parse_args, run_settings
-from utils import add_crd_indices
+from utils import add_crd_indices, untrained_arm_config
 
 # --- command line -----------------------------------------------------------
 
@@ -78,12 +78,7 @@ def test_cuda_device_means_full_width_networks():
     assert parse_args(['--device', 'cuda', '--width', '32']).width == 32
     settings = run_settings(args)
     arm = demo_methods.DEMO_METHODS['dct+kd']
-    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
-                               '/w')
-    cfg, _ = training.load_run_config(job['config'], job['options'])
-    cfg.model.teacher_ckpt = None
-    cfg.model.architecture.pop('init_cfg')
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(untrained_arm_config(arm, settings).model)
     assert model.student.backbone.layer1[0].conv1.in_channels == 64
     assert model.teacher.head.fc.in_features == 2048
     x = torch.zeros(2, 3, 32, 32)
@@ -97,11 +92,7 @@ def test_cuda_device_means_full_width_networks():
         # test_zoo_every_new_cell_trains.py.
         if not arm.distills or arm.name.startswith('ckd'):
             continue
-        job = training.student_job(arm, settings, '/d', 0, 'i.pth', None,
-                                   '/w')
-        cfg, _ = training.load_run_config(job['config'], job['options'])
-        cfg.model.teacher_ckpt = None
-        cfg.model.architecture.pop('init_cfg')
+        cfg = untrained_arm_config(arm, settings)
         model = MODELS.build(cfg.model)
         samples = [DataSample().set_gt_label(i) for i in (0, 1)]
         if cfg.train_dataloader.dataset.type == 'AuthorsCRDDataset':

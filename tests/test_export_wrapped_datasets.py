@@ -21,7 +21,7 @@ from dctkd_mm.apis.plain_config import (is_foreign, resolve_type,
 from dctkd_mm.apis.student_export import student_config
 from dctkd_mm.compat import load_checkpoint_file
 from utils import (REPO_ROOT, crd_tiny_train_args, train_in_process,
-                   write_tree_file)
+                   types_where, write_tree_file)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -33,21 +33,11 @@ def zoo_config(method, pair, dataset):
                     f'{method}_{pair}_1xb128-70e_{dataset}.py')
 
 
-def foreign(node, where='cfg'):
-    """Every ``type`` in ``node`` that MMPretrain alone cannot build."""
-    found = []
-    if isinstance(node, dict):
-        name = node.get('type')
-        if isinstance(name, str):
-            _, cls = resolve_type(name)
-            if cls is None or is_foreign(cls):
-                found.append(f'{where}: {name}')
-        for key, value in node.items():
-            found += foreign(value, f'{where}.{key}')
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            found += foreign(value, f'{where}[{i}]')
-    return found
+def _plain_mmpretrain_cannot_build(name):
+    """What the export must not leave: a type MMPretrain alone cannot
+    build."""
+    _, cls = resolve_type(name)
+    return cls is None or is_foreign(cls)
 
 
 @pytest.fixture(scope='module')
@@ -83,7 +73,7 @@ def test_crd_checkpoint_exports_with_its_data(mit67_root, tmp_path):
     text = open(out['config']).read()
     assert 'AuthorsCRDDataset' not in text
     plain = Config.fromfile(out['config'])
-    assert foreign(plain.to_dict()) == []
+    assert types_where(plain.to_dict(), _plain_mmpretrain_cannot_build) == []
     train = plain.train_dataloader.dataset
     assert train.type == 'CustomDataset'
     assert not {'dataset', 'neg_num', 'authors_indexing'} & set(train)
@@ -116,7 +106,7 @@ def test_every_export_mode_has_the_wrapped_dataset(dataset, inner):
     assert unwrap_dataset(wrapped.to_dict()) == wrapped.dataset.to_dict()
     plain = student_config(cfg, with_data=False).to_dict()
     assert 'train_dataloader' not in plain
-    assert foreign(plain) == []
+    assert types_where(plain, _plain_mmpretrain_cannot_build) == []
     kept = student_config(cfg).to_dict()
     assert kept['train_dataloader']['dataset']['type'] == inner
     assert kept['train_dataloader']['dataset']['split'] == 'train'

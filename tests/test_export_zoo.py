@@ -13,7 +13,7 @@ from mmengine.registry import DefaultScope, Registry
 
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import student_config
-from utils import REPO_ROOT
+from utils import REPO_ROOT, types_where
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -39,23 +39,6 @@ def _is_foreign_type(name):
         for c in classes)
 
 
-def foreign_types(node, where='cfg'):
-    """Every ``type`` in ``node`` that resolves to a dctkd_mm or MMRazor
-    class in MMPretrain's registries, or to nothing at all."""
-    found = []
-    if isinstance(node, dict):
-        name = node.get('type')
-        if isinstance(name, str):
-            if _is_foreign_type(name):
-                found.append(f'{where}: {name}')
-        for key, value in node.items():
-            found += foreign_types(value, f'{where}.{key}')
-    elif isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
-            found += foreign_types(value, f'{where}[{i}]')
-    return found
-
-
 # --- every zoo config: the exported config is MMPretrain's alone ----------
 
 
@@ -65,7 +48,7 @@ def test_zoo_config_exports_to_plain_mmpretrain(path):
     cfg = Config.fromfile(path)
     plain = student_config(cfg, with_data=False).to_dict()
     assert 'custom_imports' not in plain
-    assert foreign_types(plain) == []
+    assert types_where(plain, _is_foreign_type) == []
     # Images are read by the one transform the Inferencer strips (CIFAR-10
     # configs read arrays, with no loading transform).
     pipeline = plain['test_dataloader']['dataset']['pipeline']

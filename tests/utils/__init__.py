@@ -33,8 +33,8 @@ from .authors import (  # noqa: F401
 from .checkpoints import (  # noqa: F401
     build_model, save_mmcls_checkpoint, save_runner_checkpoint)
 from .configs import (  # noqa: F401
-    crd_tiny_train_args, tiny_pipelines, write_distill_config,
-    write_teacher_config, write_tiny_distill_config)
+    crd_tiny_train_args, tiny_pipelines, types_where, untrained_arm_config,
+    write_distill_config, write_teacher_config, write_tiny_distill_config)
 from .constants import (  # noqa: F401
     BATCH, FLAGSHIP_CONFIG, ITERS_PER_EPOCH, NUM_CLASSES, PER_CLASS, REPO_ROOT,
     TEACHER_CHANNELS, TEACHER_CONFIG, TEST_MODULE_DIRS, TESTS_DIR)

@@ -2,7 +2,7 @@
 distillation and teacher configs inheriting the real ones, and the
 ``--cfg-options`` that shrink a CRD config."""
 import textwrap
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from .constants import (BATCH, FLAGSHIP_CONFIG, NUM_CLASSES, TEACHER_CHANNELS,
                         TEACHER_CONFIG)
@@ -189,3 +189,34 @@ def crd_tiny_train_args(root, work_dir, *extra):
         options += [f'{dataset}.pipeline.1.scale=36',
                     f'{dataset}.pipeline.2.crop_size=32']
     return ['--work-dir', work_dir, '--cfg-options'] + options + list(extra)
+
+
+def types_where(node, predicate: Callable[[str], bool],
+                where: str = 'cfg') -> List[str]:
+    """``'path: type'`` for every string ``type`` in the config dict
+    ``node`` (nested dicts, lists and tuples) for which ``predicate``
+    holds."""
+    found = []
+    if isinstance(node, dict):
+        name = node.get('type')
+        if isinstance(name, str) and predicate(name):
+            found.append(f'{where}: {name}')
+        for key, value in node.items():
+            found += types_where(value, predicate, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += types_where(value, predicate, f'{where}[{i}]')
+    return found
+
+
+def untrained_arm_config(arm, settings: dict):
+    """The Config of demo arm ``arm`` (a ``DemoMethod``) as its job at
+    ``settings`` would run it, without the weights a real run loads (no
+    teacher checkpoint, no initial student): it builds as it is."""
+    from dctkd_mm.demo import training
+    job = training.student_job(arm, settings, '/d', 0, 'init.pth', None,
+                               '/w')
+    cfg, _ = training.load_run_config(job['config'], job['options'])
+    cfg.model.pop('teacher_ckpt', None)
+    cfg.model.get('architecture', cfg.model).pop('init_cfg')
+    return cfg
