@@ -115,6 +115,26 @@ def test_train_tool_validates_student_and_teacher(trained):
 
 
 @pytest.mark.slow
+def test_runs_in_one_process_keep_to_their_own_work_dirs(trained, tmp_path,
+                                                         monkeypatch):
+    """Two more runs of the same config in this process, started (as the
+    runner sees it) in the same second: each logs into its own work dir,
+    from its own first iteration. MMEngine shares a logger, message hub
+    and visualizer between runs of one name, and the name is the config's
+    file name and the second."""
+    import mmengine.runner.runner as runner_module
+    monkeypatch.setattr(runner_module.time, 'strftime',
+                        lambda fmt, *args: '20261206_120000')
+    work_dirs = [str(tmp_path / f'work{i}') for i in (1, 2)]
+    for work_dir in work_dirs:
+        train_in_process([trained['config'], '--work-dir', work_dir])
+    for work_dir in work_dirs:
+        losses = [r for r in read_scalars(work_dir) if 'loss' in r]
+        assert [r['iter'] for r in losses] == [
+            r['iter'] for r in trained['scalars'] if 'loss' in r]
+
+
+@pytest.mark.slow
 def test_test_tool_reproduces_validation_and_dumps_predictions(
         trained, tmp_path, monkeypatch):
     monkeypatch.setenv('LOCAL_RANK', '0')  # parse_args sets it otherwise

@@ -20,6 +20,7 @@ from dctkd_mm.evaluation import MAX_HEATMAP_CLASSES, write_per_class_report
 from .cli import add_common_args, set_work_dir
 from .cli import parse_args as parse_args_and_rank
 from .config_text import format_text_once
+from .experiment_names import distinct_experiment_name
 
 
 def parse_args(argv=None):
@@ -132,6 +133,7 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
     setup_cpu_distributed(cfg, args.launcher)
+    distinct_experiment_name(cfg)
     runner = Runner.from_cfg(format_text_once(cfg))
     metrics = runner.test()
     if args.per_class_dir and is_main_process():

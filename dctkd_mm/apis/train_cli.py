@@ -18,6 +18,7 @@ from .batch_layout import apply_batch_layout, world_size_from_env
 from .cli import add_common_args, check_config_keys, set_work_dir
 from .cli import parse_args as parse_args_and_rank
 from .config_text import format_text_once
+from .experiment_names import distinct_experiment_name
 
 
 class Runner(_MMEngineRunner):
@@ -157,6 +158,7 @@ def main(argv=None):
         cuda_available=torch.cuda.is_available())
     warn_if_buffers_unsynced(cfg, world_size_from_env(args.launcher))
     setup_cpu_distributed(cfg, args.launcher)
+    distinct_experiment_name(cfg)
     runner = Runner.from_cfg(format_text_once(cfg))
     runner.logger.info(layout.describe())
     runner.train()
