@@ -104,6 +104,20 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _gc_frozen_per_module():
+    """What the earlier modules left alive (session fixtures, MMEngine's
+    process-wide loggers, message hubs and visualizers) is frozen as well
+    when a module starts, after a full collection has freed their garbage
+    (the module fixtures of the module before are torn down by then): the
+    ``gc.collect()`` of every dataset built in this module walks only
+    what this module made. Objects that are alive now and die later are
+    freed by reference counting; only a cycle among them would stay."""
+    gc.collect()
+    gc.freeze()
+    yield
+
+
 @pytest.fixture(scope='session', autouse=True)
 def _config_costs_cut():
     """Runs, inferencers and tools in this process skip yapf's formatting

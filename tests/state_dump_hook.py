@@ -20,8 +20,10 @@ from mmengine.registry import HOOKS
 class StudentStateDumpHook(Hook):
     """Per rank, write to ``work_dir``:
 
-    - ``student_{before,after}_rank{rank}.pth``: ``student.state_dict()``
-      before and after training (after the last validation);
+    - ``student_{before,after}_epoch{epoch}_rank{rank}.pth``:
+      ``student.state_dict()`` before and after training (after the last
+      validation), named by the runner's epoch then, so a resumed run
+      (``before_epoch1``) keeps the first run's dumps (``after_epoch1``);
     - ``sampler_epoch{epoch}_rank{rank}.json``: the train sampler's indices
       for each epoch.
     """
@@ -41,7 +43,10 @@ class StudentStateDumpHook(Hook):
             k: v.detach().cpu().clone()
             for k, v in model.student.state_dict().items()
         }
-        torch.save(state, self._path(runner, f'student_{stage}') + '.pth')
+        torch.save(
+            state,
+            self._path(runner, f'student_{stage}_epoch{runner.epoch}') +
+            '.pth')
 
     def before_train(self, runner) -> None:
         self._dump_student(runner, 'before')

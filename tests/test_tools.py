@@ -4,9 +4,9 @@ flagship config. Both tools' ``main`` (``dctkd_mm.apis.train_cli`` and
 ``test_cli``, all the files call) run in this process, saving a ~7 s
 interpreter start each; the files themselves run as subprocesses
 elsewhere: tools/train.py in the reliability tests' kill-and-resume runs
-(tests/reliability/test_reliability_resume.py) and under torchrun in
-tests/test_multi_process_recipe.py, both tools through tools/dist_train.sh
-and tools/dist_test.sh in tests/test_dist_cpu.py."""
+(tests/reliability/test_reliability_resume.py), and both tools through
+tools/dist_train.sh (one node, then two) and tools/dist_test.sh in
+tests/test_multi_process_recipe.py."""
 import csv
 import math
 import os.path as osp

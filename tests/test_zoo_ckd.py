@@ -11,10 +11,10 @@ parity and training runs shrink the ResNet-50/152 teacher to
 ``base_channels=8`` (its stages then give 64, 128, 256 channels);
 students, recorders, loss weights and the rest are the configs'.
 """
+import contextlib
 import glob
 import os.path as osp
 import re
-from unittest import mock
 
 import pytest
 import torch
@@ -26,7 +26,7 @@ import dctkd_mm  # noqa: F401
 from dctkd_mm.compat import load_checkpoint_file
 from dctkd_mm.models.losses import SemCKDLoss
 from utils import (REPO_ROOT, AuthorsSemCKD, make_ade20k_scenes,
-                   make_mit67_scenes, train_in_process)
+                   make_mit67_scenes, random_init_skipped, train_in_process)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -94,18 +94,10 @@ def _build(model_cfg, init=True):
     from mmrazor.registry import MODELS
     model_cfg = model_cfg.copy()
     model_cfg.teacher_ckpt = None
-    noop = (lambda t, *args, **kwargs: t)
-    patches = [] if init else [
-        mock.patch(f'torch.nn.init.{f}', noop)
-        for f in ('kaiming_uniform_', 'uniform_', 'normal_')]
-    for patch in patches:  # full-width SelfA: random init takes ~15 s
-        patch.start()
-    try:
-        with DefaultScope.overwrite_default_scope('mmpretrain'):
-            return MODELS.build(model_cfg)
-    finally:
-        for patch in patches:
-            patch.stop()
+    # Full-width SelfA: its random init takes ~15 s.
+    skipped = contextlib.nullcontext() if init else random_init_skipped()
+    with DefaultScope.overwrite_default_scope('mmpretrain'), skipped:
+        return MODELS.build(model_cfg)
 
 
 @pytest.mark.parametrize('pair', PAIRS)

@@ -193,19 +193,6 @@ def teacher_ckpts(tmp_path_factory):
 # --- one step ------------------------------------------------------------
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _gc_frozen():
-    """The datasets' ``gc.collect()`` walks every object the earlier tests
-    left alive: those are frozen here (as ``tests/conftest.py`` freezes
-    what collection left) and stay frozen, so a ``gc.unfreeze()`` does not
-    hand the session's frozen objects back to the collector either. (The
-    config text is left unformatted by yapf for every in-process run, see
-    ``tests/conftest.py``.)"""
-    gc.collect()
-    gc.freeze()
-    yield
-
-
 def _distill_losses(method):
     names = {'pkt': ['loss_pkt'], 'crd': ['loss_crd'], 'ckd': ['loss_ckd'],
              'vid': [f'loss_vid_s{i}' for i in (2, 3, 4)]}[method[:3]]
@@ -291,5 +278,5 @@ def test_one_step(method, pair, dataset, roots, teacher_ckpts, tmp_path):
                   str(tmp_path / 'work'))
     finally:
         # The run's model before the next one's (9 GB for a CKD cell);
-        # cheap with the earlier objects frozen.
+        # cheap with the earlier objects frozen (tests/conftest.py).
         gc.collect()

@@ -9,7 +9,11 @@ minutes on two CPU cores (see docs/demo.md)::
 
 The logic lives in :mod:`dctkd_mm.demo`; ``--help`` lists the options.
 """
+import gc
+
 from dctkd_mm.demo import main
 
 if __name__ == '__main__':
+    # Out of MMEngine's per-dataset gc.collect(), as in tools/train.py.
+    gc.freeze()
     main()

@@ -30,6 +30,7 @@ detected only where it breaks the format.
 """
 import _codecs
 import collections
+import functools
 import io
 import pickle
 import zipfile
@@ -55,16 +56,19 @@ _ZIP_MAGIC = b'PK\x03\x04'
 _BYTES_CODECS = ('latin1', 'latin-1')
 
 
+@functools.lru_cache(maxsize=1)
+def _builders() -> tuple:
+    utils = torch._utils
+    return (collections.OrderedDict, collections.Counter, set, complex,
+            torch.Size, torch.device, torch.serialization._get_layout,
+            _codecs.encode, utils._rebuild_tensor, utils._rebuild_tensor_v2,
+            utils._rebuild_tensor_v3, utils._rebuild_parameter)
+
+
 def _admitted(obj) -> bool:
     """Whether a global of PyTorch's default allowlist builds its value
     from the file's own data (dense tensors, containers, numbers)."""
-    utils = torch._utils
-    builders = (collections.OrderedDict, collections.Counter, set, complex,
-                torch.Size, torch.device, torch.serialization._get_layout,
-                _codecs.encode, utils._rebuild_tensor,
-                utils._rebuild_tensor_v2, utils._rebuild_tensor_v3,
-                utils._rebuild_parameter)
-    return any(obj is b for b in builders) or isinstance(
+    return any(obj is b for b in _builders()) or isinstance(
         obj, (torch.dtype, torch.serialization.StorageType))
 
 
@@ -93,11 +97,19 @@ def _global_check(where: str) -> Callable[[str, Optional[tuple]], None]:
     type in a genuine persistent id. ``_codecs.encode`` is
     called as protocol 2 writes bytes, ``(text, 'latin1')``, or refused:
     other codecs can import modules or run for hours ('punycode' is
-    quadratic: 8,000 characters take 17 seconds)."""
+    quadratic: 8,000 characters take 17 seconds).
+
+    What passed is remembered for the scan as ``(arg, called)``: the
+    decision depends on nothing else (``allowed`` and ``ours`` are fixed
+    for the scan), except a call of ``_codecs.encode``, whose arguments
+    are checked at every call."""
     allowed = _get_allowed_globals()
     ours = {name for _, name in checkpoint_safe_globals()}
+    passed = set()
 
     def check(arg: str, call: Optional[tuple]) -> None:
+        if (arg, call is not None) in passed:
+            return
         module, _, name = arg.partition(' ')
         # The same mapping of Python 2 names PyTorch's unpickler applies.
         if (module, name) in NAME_MAPPING:
@@ -123,6 +135,8 @@ def _global_check(where: str) -> Callable[[str, Optional[tuple]], None]:
                 f'{where}: the pickle calls _codecs.encode with {shown}; '
                 "only _codecs.encode(text, 'latin1') (how protocol 2 "
                 'writes bytes) is allowed')
+        if obj is not _codecs.encode or call is None:
+            passed.add((arg, call is not None))
 
     return check
 

@@ -14,8 +14,9 @@ re-exported here; the submodules hold
   the official layouts;
 - ``configs``: the zoo's pipelines at tiny crops, tiny distillation and
   teacher configs, the options shrinking a CRD config;
-- ``checkpoints``: models with random weights, checkpoints shaped like the
-  runner's and MMClassification 0.x's;
+- ``checkpoints``: models with random weights (or, for tests of what is
+  built, none), checkpoints shaped like the runner's and MMClassification
+  0.x's;
 - ``running``: running the tools in this process, in a subprocess or in the
   background (reliability), and reading their logs;
 - ``crafted``: crafted checkpoint payloads (``Forged`` pickles, zip and
@@ -31,7 +32,8 @@ from .authors import (  # noqa: F401
     AuthorsAAEmbed, AuthorsCRD, AuthorsMLPEmbed, AuthorsSelfA, AuthorsSemCKD,
     add_crd_indices, authors_contrast_indices)
 from .checkpoints import (  # noqa: F401
-    build_model, save_mmcls_checkpoint, save_runner_checkpoint)
+    build_model, random_init_skipped, save_mmcls_checkpoint,
+    save_runner_checkpoint)
 from .configs import (  # noqa: F401
     crd_tiny_train_args, tiny_pipelines, types_where, untrained_arm_config,
     write_distill_config, write_teacher_config, write_tiny_distill_config)

@@ -10,6 +10,7 @@ from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.registry import MODELS
 
+from ..utils.checkpoint_build import build_then_load
 from .distill_config_checks import (check_recorders_recorded,
                                     checked_distiller)
 from .fast_teacher import TeacherFastConfig
@@ -85,13 +86,23 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     def build_teacher(teacher: Union[BaseModel, Dict],
                       teacher_ckpt: Optional[str]) -> BaseModel:
         """The teacher model, built from its config if needed, with
-        ``teacher_ckpt`` loaded strictly."""
-        if isinstance(teacher, dict):
-            teacher = MODELS.build(teacher)
+        ``teacher_ckpt`` loaded strictly. Built from a config and loaded,
+        it draws no random initialisation (``build_then_load``): the
+        student built next draws what it draws when built alone under the
+        same seed."""
         if teacher_ckpt:
-            load_teacher_checkpoint(teacher, teacher_ckpt)
+            def load(model):
+                load_teacher_checkpoint(model, teacher_ckpt)
+
+            if isinstance(teacher, dict):
+                config = teacher
+                teacher = build_then_load(lambda: MODELS.build(config), load)
+            else:
+                load(teacher)
             # Keep init_weights() from overwriting the loaded weights.
             teacher._is_init = True
+        elif isinstance(teacher, dict):
+            teacher = MODELS.build(teacher)
         return teacher
 
     def loss(self,
