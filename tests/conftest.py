@@ -11,7 +11,7 @@ gc.set_threshold(_GC_THRESHOLDS[0], _GC_THRESHOLDS[1], 1 << 30)
 
 import pytest  # noqa: E402
 
-from utils import runner_state_restored  # noqa: E402
+from utils import Killed, runner_state_restored  # noqa: E402
 from utils.config_costs import config_costs_cut  # noqa: E402
 from utils.file_seconds import FILE_SECONDS  # noqa: E402
 
@@ -148,3 +148,27 @@ def restore_default_scope():
     pytest.mark.usefixtures('restore_default_scope')``."""
     with runner_state_restored():
         yield
+
+
+@pytest.fixture
+def killed_on_second_save(monkeypatch):
+    """The second checkpoint write of the test stops half-way: half its
+    bytes are on disk, then the process "dies" (``utils.Killed``). Later
+    writes are real. Returns the list of the files it was asked to write."""
+    import mmengine.runner.runner as runner_module
+    real = runner_module.save_checkpoint
+    calls = []
+
+    def half_written(checkpoint, filename, *args, **kwargs):
+        calls.append(filename)
+        if len(calls) != 2:
+            return real(checkpoint, filename, *args, **kwargs)
+        real(checkpoint, filename, *args, **kwargs)
+        with open(filename, 'rb') as f:
+            data = f.read()
+        with open(filename, 'wb') as f:
+            f.write(data[:len(data) // 2])
+        raise Killed(filename)
+
+    monkeypatch.setattr(runner_module, 'save_checkpoint', half_written)
+    return calls

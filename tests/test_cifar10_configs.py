@@ -13,10 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmpretrain.datasets import CIFAR10
-# The kill-during-save machinery of the reliability tests (a fixture).
-from test_reliability_checkpoint_hook import (  # noqa: F401
-    _Killed, killed_on_second_save)
-from utils import (CIFAR10_MD5_OFF, REPO_ROOT, build_model,
+from utils import (CIFAR10_MD5_OFF, REPO_ROOT, Killed, build_model,
                    runner_state_restored, save_mmcls_checkpoint,
                    train_in_process, write_cifar10_tree)
 
@@ -300,7 +297,7 @@ def test_cifar10_kill_during_save_with_max_keep_one_resumes_exactly(
     two accumulation steps, and ends where the uninterrupted run ended."""
     work_dir = str(tmp_path / 'killed')
     args = _accumulating(cifar_root, work_dir, keep=1)
-    with pytest.raises(_Killed):
+    with pytest.raises(Killed):
         train_in_process(args)
     assert sorted(glob.glob(osp.join(work_dir, '*.pth'))) == [
         osp.join(work_dir, 'iter_3.pth')]

@@ -10,15 +10,14 @@ import pytest
 from mmengine.config import Config
 from mmpretrain.datasets import SUN397
 from mmpretrain.registry import DATASETS
-from utils import (CATEGORIES, MIT_TEST, MIT_TRAIN, SCENES, TRAIN, VAL,
-                   make_ade20k, make_mit67, make_places365)
+from utils import (CATEGORIES, MIT_TEST, MIT_TRAIN, REPO_ROOT, SCENES, TRAIN,
+                   VAL, make_ade20k, make_mit67, make_places365)
 from utils import write_tree_file as write
 
 import dctkd_mm  # noqa: F401  (registers the datasets)
 from dctkd_mm.datasets import ADE20KScene, MITIndoor67, Places365
 
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def labels_of(dataset):
@@ -291,7 +290,8 @@ def test_mmpretrain_sun397_reads_official_layout(tmp_path):
     ('mit67_bs128.py', make_mit67, (3, 2)),
 ])
 def test_dataset_configs_build(tmp_path, config, make, counts):
-    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets', config))
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/_base_/datasets', config))
     make(tmp_path)
     built = []
     for loader in (cfg.train_dataloader, cfg.val_dataloader):

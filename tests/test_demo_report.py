@@ -10,7 +10,7 @@ from PIL import Image
 from dctkd_mm.demo import report, statistics
 from dctkd_mm.demo.chart import top1_chart
 from dctkd_mm.demo.curves import curve_data, learning_curves
-from test_demo_statistics import _runs
+from utils import demo_runs
 
 # --- report and chart -----------------------------------------------------
 
@@ -18,7 +18,7 @@ from test_demo_statistics import _runs
 def _report_runs():
     runs = [dict(method='teacher', seed=0, top1=95., top5=100.,
                  mean_class=95.)]
-    runs += _runs([60., 61., 62.], [50., 55., 54.])
+    runs += demo_runs([60., 61., 62.], [50., 55., 54.])
     runs += [dict(method='at', seed=s, top1=v, top5=90., mean_class=v)
              for s, v in enumerate([51., 54., 56.])]
     return runs

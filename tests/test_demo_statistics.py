@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from utils import demo_runs
 
 from dctkd_mm.demo import statistics
 from dctkd_mm.demo.settings import parse_args
@@ -46,34 +47,27 @@ def test_validation_size_gives_at_most_one_point_standard_error():
     assert statistics.binomial_se(50., num_val) <= 1.
 
 
-def _runs(arm_top1, base_top1, arm='dct'):
-    return ([dict(method='baseline', seed=s, top1=v, top5=90.,
-                  mean_class=v) for s, v in enumerate(base_top1)] +
-            [dict(method=arm, seed=s, top1=v, top5=91., mean_class=v)
-             for s, v in enumerate(arm_top1)])
-
-
 def test_pairing_by_seed_separates_what_the_spread_hides():
     # Seeds differ by 20 points, but the arm is 2-4 points above the
     # baseline on every seed: paired, that is a clear gain.
-    runs = _runs([42., 63., 84.], [40., 60., 80.])
+    runs = demo_runs([42., 63., 84.], [40., 60., 80.])
     result = statistics.paired_comparison(runs, 'dct', 'baseline')
     assert result['differences'] == [2., 3., 4.]
     half = 4.302653 / math.sqrt(3)
     assert (result['mean'], result['low'], result['high']) == \
         pytest.approx((3., 3 - half, 3 + half), abs=1e-5)
     assert result['verdict'] == 'better'
-    worse = statistics.paired_comparison(_runs([38., 57., 76.],
-                                               [40., 60., 80.]), 'dct',
+    worse = statistics.paired_comparison(demo_runs([38., 57., 76.],
+                                                   [40., 60., 80.]), 'dct',
                                          'baseline')
     assert worse['verdict'] == 'worse'
-    mixed = statistics.paired_comparison(_runs([45., 55., 82.],
-                                               [40., 60., 80.]), 'dct',
+    mixed = statistics.paired_comparison(demo_runs([45., 55., 82.],
+                                                   [40., 60., 80.]), 'dct',
                                          'baseline')
     assert mixed['verdict'] == 'not distinguishable'
     # Only the seeds both arms ran are paired.
     partial = statistics.paired_comparison(
-        _runs([42., 63.], [40., 60., 80.]), 'dct', 'baseline')
+        demo_runs([42., 63.], [40., 60., 80.]), 'dct', 'baseline')
     assert partial['seeds'] == [0, 1]
     assert statistics.paired_comparison(runs, 'dct', 'at') is None
 

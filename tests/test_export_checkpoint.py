@@ -8,7 +8,6 @@ import os.path as osp
 import pickle
 import shutil
 
-import mmcv
 import pytest
 import torch
 from mmengine.config import Config
@@ -20,27 +19,9 @@ from dctkd_mm.apis import export_student
 from dctkd_mm.apis.export_cli import main as export_main
 from dctkd_mm.model_converters import OverwriteInputError
 from utils import (build_model, make_places365_tree, save_runner_checkpoint,
-                   write_tiny_distill_config)
+                   student_logits, write_tiny_distill_config)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
-
-
-def _student_logits(model, cfg, images, decoded=False):
-    """What the student computes inside the distiller on ``images``: read
-    by the config's own test pipeline, or (``decoded``) decoded as the
-    Inferencer does (mmcv.imread) and put through the rest of it."""
-    pipeline = cfg.test_dataloader.dataset.pipeline
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        if decoded:
-            transform = Compose(pipeline[1:])
-            samples = [transform(dict(img=mmcv.imread(p))) for p in images]
-        else:
-            transform = Compose(pipeline)
-            samples = [transform(dict(img_path=p)) for p in images]
-    with torch.no_grad():
-        inputs = model.data_preprocessor(pseudo_collate(samples),
-                                         False)['inputs']
-        return model.student(inputs, mode='tensor')
 
 
 # --- the checkpoint ------------------------------------------------------
@@ -96,7 +77,7 @@ def test_get_model_gives_same_logits(exported):
         logits = student(student.data_preprocessor(batch, False)['inputs'],
                          mode='tensor')
     torch.testing.assert_close(
-        logits, _student_logits(exported['model'], cfg, images), rtol=1e-5,
+        logits, student_logits(exported['model'], cfg, images), rtol=1e-5,
         atol=1e-5)
 
 

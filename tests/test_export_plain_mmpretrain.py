@@ -23,14 +23,13 @@ import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import student_config
 from dctkd_mm.apis import test_cli
 from dctkd_mm.apis.export_cli import main as export_main
-from test_export_checkpoint import _student_logits
-from test_export_zoo import ZOO
-from utils import (FLAGSHIP_CONFIG, build_model, make_places365_tree,
-                   read_test_metrics, save_runner_checkpoint)
+from utils import (FLAGSHIP_CONFIG, RUNNABLE_CONFIGS, build_model,
+                   make_places365_tree, read_test_metrics,
+                   save_runner_checkpoint, student_logits)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
-MBV2_PLACES365 = [p for p in ZOO if 'mobilenet' in osp.basename(p)
+MBV2_PLACES365 = [p for p in RUNNABLE_CONFIGS if 'mobilenet' in osp.basename(p)
                   and 'places365' in p and '/dct/' in p]
 MMPRETRAIN_TEST_TOOL = osp.join(
     osp.dirname(mmpretrain.__file__), '.mim', 'tools', 'test.py')
@@ -59,7 +58,8 @@ def run_plain(script, cwd):
 
 
 def test_zoo_has_the_configs_checked_below():
-    assert FLAGSHIP_CONFIG in ZOO and MBV2_PLACES365, MBV2_PLACES365
+    assert FLAGSHIP_CONFIG in RUNNABLE_CONFIGS
+    assert MBV2_PLACES365, MBV2_PLACES365
 
 
 # --- the full path on real configs: flagship and MobileNetV2 --------------
@@ -163,10 +163,10 @@ def test_plain_mmpretrain_process_gives_the_students_predictions(
     out = torch.load(run['out'])
     # get_model: the student's logits inside the distiller.
     torch.testing.assert_close(out['logits'],
-                               _student_logits(model, cfg, images[:2]),
+                               student_logits(model, cfg, images[:2]),
                                rtol=1e-4, atol=1e-4)
     # Inferencer on a JPEG it decodes itself.
-    expected = _student_logits(model, cfg, images[:1], decoded=True)
+    expected = student_logits(model, cfg, images[:1], decoded=True)
     np.testing.assert_allclose(out['scores'].numpy(),
                                expected.softmax(dim=1)[0].numpy(),
                                rtol=1e-4, atol=1e-5)
@@ -179,7 +179,7 @@ def test_plain_mmpretrain_process_gives_the_students_predictions(
     scores = np.stack([d['pred_score'].numpy() for d in dumped])
     np.testing.assert_allclose(
         scores,
-        _student_logits(model, cfg, images).softmax(dim=1).numpy(),
+        student_logits(model, cfg, images).softmax(dim=1).numpy(),
         rtol=1e-4, atol=1e-5)
     # ... and the metrics our tools/test.py reports for the distiller.
     plain = read_test_metrics(str(work_dir))

@@ -3,7 +3,6 @@
 dctkd_mm or MMRazor, images read by the loader the Inferencer strips, and
 a student that builds and classifies."""
 import functools
-import glob
 import os.path as osp
 
 import pytest
@@ -13,13 +12,9 @@ from mmengine.registry import DefaultScope, Registry
 
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import student_config
-from utils import REPO_ROOT, types_where
+from utils import REPO_ROOT, RUNNABLE_CONFIGS, types_where
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
-
-ZOO = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p.split(osp.sep))
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,8 +37,9 @@ def _is_foreign_type(name):
 # --- every zoo config: the exported config is MMPretrain's alone ----------
 
 
-@pytest.mark.parametrize('path', ZOO, ids=[osp.relpath(p, REPO_ROOT)
-                                           for p in ZOO])
+@pytest.mark.parametrize('path', RUNNABLE_CONFIGS,
+                         ids=[osp.relpath(p, REPO_ROOT)
+                              for p in RUNNABLE_CONFIGS])
 def test_zoo_config_exports_to_plain_mmpretrain(path):
     cfg = Config.fromfile(path)
     plain = student_config(cfg, with_data=False).to_dict()

@@ -6,12 +6,12 @@ import os.path as osp
 import pytest
 
 from dctkd_mm.apis import verify_dataset as tool
-from test_datasets import REPO, make_ade20k, make_mit67
+from utils import REPO_ROOT, make_ade20k, make_mit67, make_places365
 
 
 def test_verify_dataset_tool_reports_truncated_image(tmp_path, capsys):
     root = make_mit67(tmp_path / 'mit67')
-    config = osp.join(REPO, 'configs/_base_/datasets/mit67_bs128.py')
+    config = osp.join(REPO_ROOT, 'configs/_base_/datasets/mit67_bs128.py')
     options = ['--cfg-options', f'val_dataloader.dataset.data_root={root}']
     assert tool.main([config, *options]) == 0
     bad = root / 'Images/kitchen/int475.jpg'
@@ -35,7 +35,7 @@ def test_verify_dataset_lists_every_missing_image(tmp_path, capsys):
     missing = sorted(tree['val_files'][1:4:2])  # two, of two classes
     for path in missing:
         os.remove(path)
-    config = osp.join(REPO, 'configs/_base_/datasets/places365_bs128.py')
+    config = osp.join(REPO_ROOT, 'configs/_base_/datasets/places365_bs128.py')
     out = tmp_path / 'bad.txt'
     assert tool.main([
         config, '--out', str(out), '--cfg-options',
@@ -64,7 +64,7 @@ def test_verify_dataset_lists_every_missing_image_of_mit67_and_ade20k(
                    for i in (1, 2)]
     for path in missing:
         os.remove(path)
-    config = osp.join(REPO, f'configs/_base_/datasets/{dataset}_bs128.py')
+    config = osp.join(REPO_ROOT, f'configs/_base_/datasets/{dataset}_bs128.py')
     out = tmp_path / 'bad.txt'
     assert tool.main([config, '--out', str(out), '--cfg-options',
                       f'val_dataloader.dataset.data_root={root}']) == 1
@@ -81,7 +81,7 @@ def test_verify_dataset_prints_a_split_it_cannot_list(tmp_path, capsys):
     message and exit status 1, not a traceback."""
     root = make_mit67(tmp_path / 'mit67')
     (root / 'TestImages.txt').write_text('kitchen/int475.jpg\nno_slash\n')
-    config = osp.join(REPO, 'configs/_base_/datasets/mit67_bs128.py')
+    config = osp.join(REPO_ROOT, 'configs/_base_/datasets/mit67_bs128.py')
     assert tool.main([config, '--cfg-options',
                       f'val_dataloader.dataset.data_root={root}']) == 1
     printed = capsys.readouterr().out
@@ -97,7 +97,6 @@ def test_scene_datasets_can_skip_the_image_check(dataset, tmp_path):
     from mmpretrain.registry import DATASETS
 
     from dctkd_mm.datasets import SceneDataset
-    from test_datasets import make_places365
     make, split, image = {
         'Places365': (make_places365, 'val',
                       'val_256/Places365_val_00000002.jpg'),

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from test_reliability_resume import _assert_same
-from utils import (REPO_ROOT, AuthorsCRD, authors_contrast_indices,
-                   crd_tiny_train_args, train_in_process, write_tree_file)
+from utils import (REPO_ROOT, AuthorsCRD, assert_checkpoints_equal,
+                   authors_contrast_indices, crd_tiny_train_args,
+                   train_in_process, write_tree_file)
 
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis import export_cli
@@ -285,9 +285,10 @@ def test_crd_resumes_mid_epoch_exactly(mit67_root, tmp_path):
                      ['--resume', osp.join(full, 'iter_2.pth')])
     again = load_checkpoint_file(osp.join(resumed, 'iter_4.pth'))
     for key in ('state_dict', 'optimizer', 'param_schedulers'):
-        _assert_same(end[key], again[key], key)
+        assert_checkpoints_equal(end[key], again[key], key)
     hub = 'message_hub'
-    _assert_same(end[hub]['runtime_info'], again[hub]['runtime_info'], hub)
+    assert_checkpoints_equal(end[hub]['runtime_info'],
+                             again[hub]['runtime_info'], hub)
 
 
 def test_crd_kd_trains_and_exports_the_student_only(mit67_root, tmp_path):

@@ -24,9 +24,9 @@ from mmengine.registry import DefaultScope
 import dctkd_mm  # noqa: F401
 from dctkd_mm.apis.student_export import student_state_dict
 from dctkd_mm.compat import load_checkpoint_file
-from test_reliability_resume import _assert_same
-from utils import (REPO_ROOT, build_model, make_places365_tree,
-                   read_scalars, tiny_pipelines, train_in_process)
+from utils import (REPO_ROOT, assert_checkpoints_equal, build_model,
+                   make_places365_tree, read_scalars, tiny_pipelines,
+                   train_in_process)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -317,6 +317,7 @@ def test_vid_resumes_mid_epoch_exactly(places365_root_8, tmp_path):
                       '--resume', osp.join(full, 'iter_2.pth')] + options)
     again = load_checkpoint_file(osp.join(resumed, 'iter_4.pth'))
     for key in ('state_dict', 'optimizer', 'param_schedulers'):
-        _assert_same(end[key], again[key], key)
+        assert_checkpoints_equal(end[key], again[key], key)
     hub = 'message_hub'
-    _assert_same(end[hub]['runtime_info'], again[hub]['runtime_info'], hub)
+    assert_checkpoints_equal(end[hub]['runtime_info'],
+                             again[hub]['runtime_info'], hub)

@@ -1,8 +1,8 @@
 """AtomicCheckpointHook (configs/_base_/default_runtime.py): a kill during
 a save never leaves the work dir without a usable checkpoint, a broken
 ``last_checkpoint`` falls back to the newest readable checkpoint, and the
-checkpoints it writes hold no NumPy data. On the toy runner of
-test_reliability_resume_loop.py (fast, in process).
+checkpoints it writes hold no NumPy data. On the toy runner
+(``utils.train_toy``; fast, in process).
 """
 import os
 import os.path as osp
@@ -11,37 +11,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from test_reliability_resume_loop import run, same_weights
+from utils import Killed, same_weights, train_toy
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-class _Killed(BaseException):
-    """Stands for SIGKILL: nothing after it runs (not even ``except
-    Exception`` handlers)."""
-
-
-@pytest.fixture
-def killed_on_second_save(monkeypatch):
-    """The second checkpoint write of the test stops half-way: half its
-    bytes are on disk, then the process "dies". Later writes are real."""
-    import mmengine.runner.runner as runner_module
-    real = runner_module.save_checkpoint
-    calls = []
-
-    def half_written(checkpoint, filename, *args, **kwargs):
-        calls.append(filename)
-        if len(calls) != 2:
-            return real(checkpoint, filename, *args, **kwargs)
-        real(checkpoint, filename, *args, **kwargs)
-        with open(filename, 'rb') as f:
-            data = f.read()
-        with open(filename, 'wb') as f:
-            f.write(data[:len(data) // 2])
-        raise _Killed(filename)
-
-    monkeypatch.setattr(runner_module, 'save_checkpoint', half_written)
-    return calls
 
 
 def _checkpoints(work_dir):
@@ -57,8 +29,8 @@ def test_kill_during_save_with_max_keep_one_leaves_a_checkpoint(
     only a truncated epoch_2; ours still has epoch_1, complete, and
     ``last_checkpoint`` names it."""
     checkpoint = dict(type=hook, interval=1, max_keep_ckpts=1)
-    with pytest.raises(_Killed):
-        run(tmp_path, checkpoint=checkpoint)
+    with pytest.raises(Killed):
+        train_toy(tmp_path, checkpoint=checkpoint)
     if not survives:
         assert _checkpoints(tmp_path) == ['epoch_2.pth']  # truncated
         return
@@ -71,11 +43,11 @@ def test_resume_after_a_kill_during_save_is_exact(tmp_path,
                                                   killed_on_second_save):
     checkpoint = dict(type='AtomicCheckpointHook', interval=1,
                       max_keep_ckpts=1)
-    with pytest.raises(_Killed):
-        run(tmp_path / 'killed', checkpoint=checkpoint)
-    full = run(tmp_path / 'full', checkpoint=checkpoint)
-    resumed = run(tmp_path / 'killed', checkpoint=checkpoint,
-                  auto_resume=True)
+    with pytest.raises(Killed):
+        train_toy(tmp_path / 'killed', checkpoint=checkpoint)
+    full = train_toy(tmp_path / 'full', checkpoint=checkpoint)
+    resumed = train_toy(tmp_path / 'killed', checkpoint=checkpoint,
+                        auto_resume=True)
     assert same_weights(full, resumed)
 
 
@@ -88,7 +60,7 @@ def test_broken_last_checkpoint_falls_back_to_newest_readable(
     checkpoint = dict(type='AtomicCheckpointHook', interval=1,
                       max_keep_ckpts=-1)
     work = tmp_path / f'work_{content or "empty"}'  # a logger of its own
-    run(work, checkpoint=checkpoint, max_epochs=2)
+    train_toy(work, checkpoint=checkpoint, max_epochs=2)
     if content == 'truncated':
         with open(work / 'epoch_2.pth', 'rb') as f:
             data = f.read()
@@ -101,8 +73,8 @@ def test_broken_last_checkpoint_falls_back_to_newest_readable(
         f.write(target)
     expected = str(work / ('epoch_1.pth' if content == 'truncated' else
                            'epoch_2.pth'))
-    full = run(tmp_path / 'full', checkpoint=checkpoint)
-    resumed = run(work, checkpoint=checkpoint, auto_resume=True)
+    full = train_toy(tmp_path / 'full', checkpoint=checkpoint)
+    resumed = train_toy(work, checkpoint=checkpoint, auto_resume=True)
     log = capsys.readouterr().out
     assert 'newest readable checkpoint' in log and expected in log, log
     assert same_weights(full, resumed)
@@ -113,8 +85,9 @@ def test_written_checkpoints_hold_no_numpy_and_load_without_allowlist(
     """The message hub's HistoryBuffers are stored as tensors: plain
     ``torch.load`` (weights_only, PyTorch's default allowlist) reads the
     file; the resume test above shows they become HistoryBuffers again."""
-    run(tmp_path, checkpoint=dict(type='AtomicCheckpointHook', interval=1),
-        max_epochs=1)
+    train_toy(tmp_path,
+              checkpoint=dict(type='AtomicCheckpointHook', interval=1),
+              max_epochs=1)
     with open(tmp_path / 'epoch_1.pth', 'rb') as f:
         raw = f.read()
     for global_name in (b'numpy.', b'_reconstruct', b'HistoryBuffer'):

@@ -22,52 +22,16 @@ generator, in test_reliability_resume_loop.py.
 import json
 import os.path as osp
 
-import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
-from mmengine.logging import HistoryBuffer
 
 import utils
 from dctkd_mm.compat import load_checkpoint_file
-
-#: Message hub entries that measure wall time or name the run (the
-#: version string carries the git commit of the working directory).
-_RUN_SPECIFIC = ('time', 'data_time', 'eta', 'cfg', 'experiment_name',
-                 'last_ckpt', 'best_ckpt', 'mmengine_version')
 
 
 def _read_trace(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
-
-
-def _assert_same(a, b, path='checkpoint'):
-    """Bitwise equality of two loaded checkpoints, nested."""
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor), path
-        assert a.dtype == b.dtype and a.shape == b.shape, path
-        assert torch.equal(a, b), (
-            f'{path} differs by up to '
-            f'{(a.double() - b.double()).abs().max().item()}')
-    elif isinstance(a, HistoryBuffer):
-        for x, y in zip(a.data, b.data):
-            np.testing.assert_array_equal(x, y, err_msg=path)
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=path)
-    elif isinstance(a, dict):
-        keys = [k for k in a if str(k).split('/')[-1] not in _RUN_SPECIFIC]
-        assert set(keys) == {
-            k for k in b if str(k).split('/')[-1] not in _RUN_SPECIFIC
-        }, path
-        for k in keys:
-            _assert_same(a[k], b[k], f'{path}[{k!r}]')
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_same(x, y, f'{path}[{i}]')
-    else:
-        assert a == b, f'{path}: {a!r} != {b!r}'
 
 
 def test_flagship_uses_the_exact_resume_loop():
@@ -141,4 +105,4 @@ def test_killed_and_resumed_run_matches_uninterrupted_run(
     for state in (final_full, final_chain):
         for key in ('iter', 'epoch'):
             state['message_hub']['runtime_info'].pop(key)
-    _assert_same(final_full, final_chain)
+    utils.assert_checkpoints_equal(final_full, final_chain)

@@ -12,7 +12,7 @@
 * A top-level key like ``load_form`` stops tools/train.py with "did you
   mean `load_from`?".
 
-On the toy runner of test_reliability_resume_loop.py (in process, fast).
+On the toy runner (``utils.train_toy``; in process, fast).
 """
 import functools
 import glob
@@ -25,10 +25,10 @@ from mmengine.dataset import (BaseDataset, ClassBalancedDataset,
                               ConcatDataset, RepeatDataset)
 
 import utils
+from utils import TOY_BATCH, TOY_SAMPLES, NoisyDataset, train_toy
 from dctkd_mm.apis.cli import UnknownConfigKeyError, check_config_keys
 from dctkd_mm.engine.runner import ResumeMismatchError
 from dctkd_mm.engine.runner.rng_state import CorruptCheckpointStateError
-from test_reliability_resume_loop import BATCH, NUM_SAMPLES, NoisyDataset, run
 
 CONFIGS = sorted(
     osp.relpath(p, utils.REPO_ROOT)
@@ -72,10 +72,10 @@ def test_resume_after_a_sampler_change_is_refused(tmp_path, sampler,
                                                   setting, saved, new):
     """Issue 17 F6: same batch count, other order. Accepted, the rest of
     the epoch trained some samples twice and others never."""
-    run(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
+    train_toy(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'resumed', checkpoint=CHECKPOINT, sampler=sampler,
-            resume_from=str(tmp_path / 'iter_3.pth'))
+        train_toy(tmp_path / 'resumed', checkpoint=CHECKPOINT, sampler=sampler,
+                  resume_from=str(tmp_path / 'iter_3.pth'))
     message = str(info.value)
     assert f'{setting} (train_dataloader.sampler.' in message, message
     assert f'= {saved!r}, but this run has {new!r}' in message, message
@@ -121,19 +121,19 @@ def test_relabelled_sample_list_is_refused_inside_wrappers(tmp_path,
     """Issue 17 F7: wrappers recorded no digest, so a relabelled list was
     accepted inside RepeatDataset(times=1) although refused when plain.
     The flattened list is digested now; the same list resumes exactly."""
-    labels = [i % 2 for i in range(NUM_SAMPLES)]
+    labels = [i % 2 for i in range(TOY_SAMPLES)]
     wrap = WRAPPERS[wrapper]
-    full = run(tmp_path, checkpoint=CHECKPOINT, max_epochs=1,
-               dataset=wrap(ListedDataset(labels)))
-    resumed = run(tmp_path / 'same', checkpoint=CHECKPOINT, max_epochs=1,
-                  dataset=wrap(ListedDataset(labels)),
-                  resume_from=str(tmp_path / 'iter_3.pth'))
-    assert resumed.seen == full.seen[3 * BATCH:]
+    full = train_toy(tmp_path, checkpoint=CHECKPOINT, max_epochs=1,
+                     dataset=wrap(ListedDataset(labels)))
+    resumed = train_toy(tmp_path / 'same', checkpoint=CHECKPOINT, max_epochs=1,
+                        dataset=wrap(ListedDataset(labels)),
+                        resume_from=str(tmp_path / 'iter_3.pth'))
+    assert resumed.seen == full.seen[3 * TOY_BATCH:]
     relabelled = [1 - label for label in labels[:2]] + labels[2:]
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'relabelled', checkpoint=CHECKPOINT, max_epochs=1,
-            dataset=wrap(ListedDataset(relabelled)),
-            resume_from=str(tmp_path / 'iter_3.pth'))
+        train_toy(tmp_path / 'relabelled', checkpoint=CHECKPOINT, max_epochs=1,
+                  dataset=wrap(ListedDataset(relabelled)),
+                  resume_from=str(tmp_path / 'iter_3.pth'))
     assert 'sample_fingerprint (training sample list' in str(info.value)
 
 
@@ -152,10 +152,10 @@ def test_digest_flattens_repeats_and_concatenation_order(tmp_path):
 def test_resume_with_another_lr_is_refused(tmp_path):
     """MMEngine restores the saved optimizer, lr included: the new lr was
     ignored without a word."""
-    run(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
+    train_toy(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'resumed', checkpoint=CHECKPOINT, lr=0.2,
-            resume_from=str(tmp_path / 'iter_3.pth'))
+        train_toy(tmp_path / 'resumed', checkpoint=CHECKPOINT, lr=0.2,
+                  resume_from=str(tmp_path / 'iter_3.pth'))
     message = str(info.value)
     assert ('optim_wrapper.optimizer.lr (optimizer hyperparameter) = 0.1, '
             'but this run has 0.2') in message, message
@@ -171,7 +171,7 @@ def test_resume_with_another_lr_is_refused(tmp_path):
         'negative-position'])
 def test_saved_position_of_the_wrong_type_is_refused_as_corrupt(
         tmp_path, where, value, key):
-    run(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
+    train_toy(tmp_path, checkpoint=CHECKPOINT, max_epochs=1)
     checkpoint = torch.load(str(tmp_path / 'iter_3.pth'), weights_only=False)
     state = checkpoint['message_hub']['runtime_info']['exact_resume_state']
     for step in where[:-1]:
@@ -179,8 +179,8 @@ def test_saved_position_of_the_wrong_type_is_refused_as_corrupt(
     state[where[-1]] = value
     torch.save(checkpoint, str(tmp_path / 'crafted.pth'))
     with pytest.raises(CorruptCheckpointStateError) as info:
-        run(tmp_path / 'resumed', checkpoint=CHECKPOINT,
-            resume_from=str(tmp_path / 'crafted.pth'))
+        train_toy(tmp_path / 'resumed', checkpoint=CHECKPOINT,
+                  resume_from=str(tmp_path / 'crafted.pth'))
     assert (f'message_hub.runtime_info.exact_resume_state.{key} should be'
             in str(info.value)), str(info.value)
 

@@ -4,131 +4,25 @@ generator left in the wrong state shows in the weights. In-process and
 fast; the kill-and-resume run of the real flagship config is in
 test_reliability_resume.py.
 """
-import random
-
-import numpy as np
 import pytest
-import torch
-import torch.nn as nn
-from mmengine.evaluator import BaseMetric
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
-from utils import runner_state_restored
+from utils import (TOY_BATCH, TOY_SAMPLES, DropoutModel, NoisyDataset,
+                   runner_state_restored, same_weights, train_toy)
 from dctkd_mm.engine.runner import (ExactResumeEpochBasedTrainLoop,
                                     ResumeMismatchError)
-
-NUM_SAMPLES, BATCH, EPOCHS = 10, 2, 3  # 5 batches per epoch
-
-
-class NoisyDataset(Dataset):
-    """Random jitter from NumPy and Python's ``random`` on each read, as
-    data augmentation does."""
-
-    metainfo = dict(classes=('a', 'b'))
-
-    def __init__(self, num_samples=NUM_SAMPLES):
-        self.num_samples = num_samples
-
-    def __len__(self):
-        return self.num_samples
-
-    def __getitem__(self, idx):
-        x = torch.full((4, ), float(idx))
-        x += float(np.random.uniform(-1, 1)) + random.uniform(-1, 1)
-        return dict(inputs=x, target=torch.tensor(idx % 2), index=idx)
-
-
-class DropoutModel(BaseModel):
-    """Linear model with dropout (the torch generator); records the sample
-    indices it trains on."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 2)
-        with torch.no_grad():  # the same start whatever the generators
-            self.fc.weight.copy_(torch.arange(8.).view(2, 4) / 10 - 0.3)
-            self.fc.bias.zero_()
-        self.drop = nn.Dropout(0.5)
-        self.seen = []
-
-    def forward(self, inputs, target, index, mode='tensor'):
-        logits = self.fc(self.drop(inputs))
-        if mode == 'loss':
-            self.seen.extend(index.tolist())
-            return dict(loss=nn.functional.cross_entropy(logits, target))
-        return [dict(pred=logits.argmax(1), target=target)]
-
-
-class ToyAccuracy(BaseMetric):
-
-    def process(self, data_batch, data_samples):
-        for s in data_samples:
-            self.results.append((s['pred'] == s['target']).float().mean())
-
-    def compute_metrics(self, results):
-        return dict(acc=float(sum(results)) / len(results))
-
-
-def run(work_dir, loop='ExactResumeEpochBasedTrainLoop', validate=True,
-        resume_from=None, checkpoint=None, max_epochs=EPOCHS, batch=BATCH,
-        num_samples=NUM_SAMPLES, accumulate=1, auto_resume=False, seed=1,
-        seed_in_config=False, sampler=None, dataset=None, lr=0.1):
-    """Train the toy from scratch (or resume) and return the model.
-    ``sampler`` (a config) and ``dataset`` replace the shuffling
-    DefaultSampler and the NoisyDataset of ``num_samples``."""
-    loader = dict(
-        dataset=dataset if dataset is not None else NoisyDataset(num_samples),
-        sampler=sampler or dict(type='DefaultSampler', shuffle=True),
-        batch_size=batch,
-        num_workers=0,
-        collate_fn=dict(type='default_collate'))
-    with runner_state_restored():
-        runner = Runner(
-            model=DropoutModel(),
-            work_dir=str(work_dir),
-            experiment_name=f'toy_{work_dir.name}',
-            train_dataloader=loader,
-            train_cfg=dict(type=loop, max_epochs=max_epochs, val_interval=1),
-            val_dataloader=loader if validate else None,
-            val_cfg=dict() if validate else None,
-            val_evaluator=[ToyAccuracy()] if validate else None,
-            optim_wrapper=dict(
-                optimizer=dict(type='SGD', lr=lr, momentum=0.9),
-                accumulative_counts=accumulate),
-            param_scheduler=dict(
-                type='MultiStepLR', by_epoch=True, milestones=[1]),
-            default_hooks=dict(
-                logger=dict(type='LoggerHook', interval=100),
-                checkpoint=checkpoint or dict(
-                    type='CheckpointHook', interval=1)),
-            randomness=dict(seed=seed),
-            # Runner's config, as a config file would give it.
-            cfg=dict(randomness=dict(seed=seed)) if seed_in_config else None,
-            load_from=resume_from,
-            resume=resume_from is not None or auto_resume,
-            default_scope='mmengine')
-        runner.train()
-    return runner.model
-
-
-def same_weights(a, b):
-    return all(
-        torch.equal(x, y)
-        for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_validation_does_not_change_training(tmp_path):
     """The resumed run skips validations the interrupted run did, so
     validation must not move the generators (here: the dropout masks)."""
-    with_val = run(tmp_path / 'val')
-    without = run(tmp_path / 'noval', validate=False)
+    with_val = train_toy(tmp_path / 'val')
+    without = train_toy(tmp_path / 'noval', validate=False)
     assert same_weights(with_val, without)
     # Control: in MMEngine's loop validation does change training.
-    plain_val = run(tmp_path / 'plain_val', loop='EpochBasedTrainLoop')
-    plain = run(tmp_path / 'plain', loop='EpochBasedTrainLoop',
-                validate=False)
+    plain_val = train_toy(tmp_path / 'plain_val', loop='EpochBasedTrainLoop')
+    plain = train_toy(tmp_path / 'plain', loop='EpochBasedTrainLoop',
+                      validate=False)
     assert not same_weights(plain_val, plain)
 
 
@@ -144,8 +38,8 @@ def test_validation_does_not_change_training(tmp_path):
         (dict(type='CheckpointHook', interval=1), 'epoch_1'),
     ])
 def test_resume_matches_uninterrupted_run(tmp_path, checkpoint, resume_from):
-    full = run(tmp_path, checkpoint=checkpoint)
-    resumed = run(
+    full = train_toy(tmp_path, checkpoint=checkpoint)
+    resumed = train_toy(
         tmp_path / 'resumed',
         resume_from=str(tmp_path / f'{resume_from}.pth'),
         checkpoint=checkpoint)
@@ -153,7 +47,7 @@ def test_resume_matches_uninterrupted_run(tmp_path, checkpoint, resume_from):
     # Every sample once per epoch: the resumed run trained exactly the
     # samples the interrupted one had not.
     trained_before = int(resume_from.split('_')[1]) * (
-        BATCH if resume_from.startswith('iter') else NUM_SAMPLES)
+        TOY_BATCH if resume_from.startswith('iter') else TOY_SAMPLES)
     assert resumed.seen == full.seen[trained_before:]
 
 
@@ -161,8 +55,9 @@ def test_mmengine_loop_repeats_the_interrupted_epoch(tmp_path):
     """Why the loop exists: MMEngine's loop, resumed from a mid-epoch
     checkpoint, trains the epoch's first batches again."""
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    full = run(tmp_path, loop='EpochBasedTrainLoop', checkpoint=checkpoint)
-    resumed = run(
+    full = train_toy(tmp_path, loop='EpochBasedTrainLoop',
+                     checkpoint=checkpoint)
+    resumed = train_toy(
         tmp_path / 'resumed',
         loop='EpochBasedTrainLoop',
         resume_from=str(tmp_path / 'iter_3.pth'),
@@ -173,12 +68,12 @@ def test_mmengine_loop_repeats_the_interrupted_epoch(tmp_path):
 
 def test_resume_mid_epoch_with_another_batch_size_is_refused(tmp_path):
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    train_toy(tmp_path, checkpoint=checkpoint, max_epochs=1)
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'resumed',
-            resume_from=str(tmp_path / 'iter_3.pth'),
-            checkpoint=checkpoint,
-            batch=5)
+        train_toy(tmp_path / 'resumed',
+                  resume_from=str(tmp_path / 'iter_3.pth'),
+                  checkpoint=checkpoint,
+                  batch=5)
     message = str(info.value)
     assert 'after batch 3 of 5' in message
     assert 'batch_size' in message and '= 2' in message and 'has 5' in message
@@ -197,10 +92,11 @@ def test_resume_with_the_same_batch_count_but_other_samples_is_refused(
     3 over 12 images (5 batches again): the batch count alone matches, the
     saved position does not. Each is refused naming setting and values."""
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    train_toy(tmp_path, checkpoint=checkpoint, max_epochs=1)
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'resumed', resume_from=str(tmp_path / 'iter_3.pth'),
-            checkpoint=checkpoint, **change)
+        train_toy(tmp_path / 'resumed',
+                  resume_from=str(tmp_path / 'iter_3.pth'),
+                  checkpoint=checkpoint, **change)
     message = str(info.value)
     assert f'{setting} ' in message, message
     assert f'= {saved!r}, but this run has {new!r}' in message, message
@@ -214,23 +110,24 @@ def test_resume_between_two_accumulation_steps_is_exact(tmp_path):
     the weights of the uninterrupted one; the control, MMEngine's hook,
     loses them and ends elsewhere."""
     ours = dict(type='AtomicCheckpointHook', interval=3, by_epoch=False)
-    full = run(tmp_path, checkpoint=ours, accumulate=2)
-    resumed = run(tmp_path / 'resumed', checkpoint=ours, accumulate=2,
-                  resume_from=str(tmp_path / 'iter_3.pth'))
+    full = train_toy(tmp_path, checkpoint=ours, accumulate=2)
+    resumed = train_toy(tmp_path / 'resumed', checkpoint=ours, accumulate=2,
+                        resume_from=str(tmp_path / 'iter_3.pth'))
     assert same_weights(full, resumed)
-    assert resumed.seen == full.seen[3 * BATCH:]
+    assert resumed.seen == full.seen[3 * TOY_BATCH:]
 
     plain = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    run(tmp_path / 'plain', checkpoint=plain, accumulate=2)
-    lost = run(tmp_path / 'plain_resumed', checkpoint=plain, accumulate=2,
-               resume_from=str(tmp_path / 'plain' / 'iter_3.pth'))
+    train_toy(tmp_path / 'plain', checkpoint=plain, accumulate=2)
+    lost = train_toy(tmp_path / 'plain_resumed', checkpoint=plain,
+                     accumulate=2,
+                     resume_from=str(tmp_path / 'plain' / 'iter_3.pth'))
     assert not same_weights(full, lost)
 
 
 def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
     """After the resumed epoch the dataloader has its own sampler back."""
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    run(tmp_path, checkpoint=checkpoint, max_epochs=1)
+    train_toy(tmp_path, checkpoint=checkpoint, max_epochs=1)
     with runner_state_restored():
         runner = Runner(
             model=DropoutModel(),
@@ -239,7 +136,7 @@ def test_skipping_keeps_the_sampler_and_its_order(tmp_path):
             train_dataloader=dict(
                 dataset=NoisyDataset(),
                 sampler=dict(type='DefaultSampler', shuffle=True),
-                batch_size=BATCH,
+                batch_size=TOY_BATCH,
                 num_workers=0,
                 collate_fn=dict(type='default_collate')),
             train_cfg=dict(
@@ -286,12 +183,13 @@ def test_sampler_seed_comes_from_the_checkpoint_unless_the_config_sets_one(
     own shuffling seed. It is taken over too (exact); a config that sets
     another seed is refused, naming it."""
     checkpoint = dict(type='CheckpointHook', interval=3, by_epoch=False)
-    full = run(tmp_path, checkpoint=checkpoint)
-    resumed = run(tmp_path / 'adopted', checkpoint=checkpoint, seed=2,
-                  resume_from=str(tmp_path / 'iter_3.pth'))
+    full = train_toy(tmp_path, checkpoint=checkpoint)
+    resumed = train_toy(tmp_path / 'adopted', checkpoint=checkpoint, seed=2,
+                        resume_from=str(tmp_path / 'iter_3.pth'))
     assert same_weights(full, resumed)
-    assert resumed.seen == full.seen[3 * BATCH:]
+    assert resumed.seen == full.seen[3 * TOY_BATCH:]
     with pytest.raises(ResumeMismatchError) as info:
-        run(tmp_path / 'explicit', checkpoint=checkpoint, seed=2,
-            seed_in_config=True, resume_from=str(tmp_path / 'iter_3.pth'))
+        train_toy(tmp_path / 'explicit', checkpoint=checkpoint, seed=2,
+                  seed_in_config=True,
+                  resume_from=str(tmp_path / 'iter_3.pth'))
     assert 'sampler_seed' in str(info.value)

@@ -18,7 +18,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
-from utils import runner_state_restored, subprocess_env
+from utils import runner_state_restored, subprocess_env, train_toy
 from dctkd_mm.compat import UnsafeCheckpointError, load_checkpoint_file
 from dctkd_mm.compat.downloads import cache_path
 
@@ -194,8 +194,8 @@ def test_non_numeric_or_forged_numpy_data_is_refused(tmp_path, payload,
 _RESUME = textwrap.dedent("""
     import pathlib, sys
     sys.path[:0] = [{tests!r}, {here!r}]
-    from test_reliability_resume_loop import run
-    run(pathlib.Path({work!r}), resume_from={ckpt!r})
+    from utils import train_toy
+    train_toy(pathlib.Path({work!r}), resume_from={ckpt!r})
 """)
 
 
@@ -204,9 +204,9 @@ def test_forged_generator_state_in_a_real_checkpoint_is_refused(tmp_path):
     whose saved NumPy generator keys are replaced by a forged array. The
     resume (in a subprocess, so a crash would show as SIGSEGV) stops with
     UnsafeCheckpointError naming the file, before any array is built."""
-    from test_reliability_resume_loop import run
-    run(tmp_path / 'run', max_epochs=1,
-        checkpoint=dict(type='CheckpointHook', interval=3, by_epoch=False))
+    train_toy(tmp_path / 'run', max_epochs=1,
+              checkpoint=dict(type='CheckpointHook', interval=3,
+                              by_epoch=False))
     ckpt = load_checkpoint_file(str(tmp_path / 'run' / 'iter_3.pth'))
     rng = ckpt['message_hub']['runtime_info']['exact_resume_state']['rng']
     kind, keys, *rest = rng['numpy']

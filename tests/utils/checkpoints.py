@@ -46,6 +46,27 @@ def build_model(cfg, seed: int = 0):
     return model
 
 
+def student_logits(model, cfg, images, decoded=False):
+    """What the student computes inside the distiller on ``images``: read
+    by the config's own test pipeline, or (``decoded``) decoded as the
+    Inferencer does (mmcv.imread) and put through the rest of it."""
+    import mmcv
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import DefaultScope
+    pipeline = cfg.test_dataloader.dataset.pipeline
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        if decoded:
+            transform = Compose(pipeline[1:])
+            samples = [transform(dict(img=mmcv.imread(p))) for p in images]
+        else:
+            transform = Compose(pipeline)
+            samples = [transform(dict(img_path=p)) for p in images]
+    with torch.no_grad():
+        inputs = model.data_preprocessor(pseudo_collate(samples),
+                                         False)['inputs']
+        return model.student(inputs, mode='tensor')
+
+
 def save_runner_checkpoint(model, path: str, classes: Sequence[str]) -> None:
     """A checkpoint shaped like the runner's: meta, state_dict, optimizer
     state and a message hub holding MMEngine's HistoryBuffer."""

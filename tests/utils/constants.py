@@ -1,5 +1,6 @@
 """Paths and sizes every helper shares: the repository's folders and
 configs, and the tiny data's class count, images per class and batch."""
+import glob
 import os.path as osp
 
 # This file is tests/utils/constants.py: two levels below tests/.
@@ -11,6 +12,10 @@ FLAGSHIP_CONFIG = osp.join(REPO_ROOT, 'configs',
                            'dct_kd_r50_r18_places365.py')
 TEACHER_CONFIG = osp.join(REPO_ROOT, 'configs', 'teachers',
                           'resnet50_in1k-pre_1xb128-70e_places365.py')
+#: Every config a user runs: all of ``configs/`` but the ``_base_`` parts.
+RUNNABLE_CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p.split(osp.sep))
 
 NUM_CLASSES = 4
 PER_CLASS = 4

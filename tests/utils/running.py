@@ -1,6 +1,8 @@
 """Running the tools: in this process (global state restored), in a
 subprocess (``run_tool``, ``subprocess_env``) or in the background
-(``BackgroundRun``, the reliability tests' runs), and reading their logs."""
+(``BackgroundRun``, the reliability tests' runs), reading their logs, and
+the demo's per-run records for its statistics and report
+(``demo_runs``)."""
 import glob
 import json
 import os
@@ -193,3 +195,16 @@ class BackgroundRun:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+
+
+# --- the demo's run records (dctkd_mm.demo) ----------------------------------
+
+
+def demo_runs(arm_top1, base_top1, arm='dct'):
+    """The records the demo keeps per trained run (``method``, ``seed``,
+    ``top1``, ``top5``, ``mean_class``): the baseline's and ``arm``'s, seed
+    ``i`` scoring the ``i``-th top-1 of each list."""
+    return ([dict(method='baseline', seed=s, top1=v, top5=90.,
+                  mean_class=v) for s, v in enumerate(base_top1)] +
+            [dict(method=arm, seed=s, top1=v, top5=91., mean_class=v)
+             for s, v in enumerate(arm_top1)])
