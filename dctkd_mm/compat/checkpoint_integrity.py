@@ -30,7 +30,6 @@ detected only where it breaks the format.
 """
 import _codecs
 import collections
-import functools
 import io
 import pickle
 import zipfile
@@ -56,19 +55,19 @@ _ZIP_MAGIC = b'PK\x03\x04'
 _BYTES_CODECS = ('latin1', 'latin-1')
 
 
-@functools.lru_cache(maxsize=1)
-def _builders() -> tuple:
-    utils = torch._utils
-    return (collections.OrderedDict, collections.Counter, set, complex,
-            torch.Size, torch.device, torch.serialization._get_layout,
-            _codecs.encode, utils._rebuild_tensor, utils._rebuild_tensor_v2,
-            utils._rebuild_tensor_v3, utils._rebuild_parameter)
+#: The globals of PyTorch's default allowlist that build their value from
+#: the file's own data (dense tensors, containers, numbers).
+_BUILDERS = (collections.OrderedDict, collections.Counter, set, complex,
+             torch.Size, torch.device, torch.serialization._get_layout,
+             _codecs.encode, torch._utils._rebuild_tensor,
+             torch._utils._rebuild_tensor_v2, torch._utils._rebuild_tensor_v3,
+             torch._utils._rebuild_parameter)
 
 
 def _admitted(obj) -> bool:
     """Whether a global of PyTorch's default allowlist builds its value
     from the file's own data (dense tensors, containers, numbers)."""
-    return any(obj is b for b in _builders()) or isinstance(
+    return any(obj is b for b in _BUILDERS) or isinstance(
         obj, (torch.dtype, torch.serialization.StorageType))
 
 

@@ -23,7 +23,6 @@ from dctkd_mm.compat import UnsafeCheckpointError, load_checkpoint_file
 from dctkd_mm.compat.downloads import cache_path
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-HERE = osp.dirname(osp.abspath(__file__))
 MMPRETRAIN_IN1K = osp.join(ROOT, 'configs', '_base_', 'models',
                            'resnet50_mmpretrain-in1k-pre.py')
 TORCHVISION_RESNET50 = ('https://download.pytorch.org/models/'
@@ -192,9 +191,8 @@ def test_non_numeric_or_forged_numpy_data_is_refused(tmp_path, payload,
 
 
 _RESUME = textwrap.dedent("""
-    import pathlib, sys
-    sys.path[:0] = [{tests!r}, {here!r}]
-    from utils import train_toy
+    import pathlib
+    from utils import train_toy  # tests/ is on PYTHONPATH (subprocess_env)
     train_toy(pathlib.Path({work!r}), resume_from={ckpt!r})
 """)
 
@@ -215,8 +213,7 @@ def test_forged_generator_state_in_a_real_checkpoint_is_refused(tmp_path):
     forged = str(tmp_path / 'iter_3.pth')
     torch.save(ckpt, forged)
 
-    code = _RESUME.format(tests=osp.dirname(HERE), here=HERE,
-                          work=str(tmp_path / 'resumed'), ckpt=forged)
+    code = _RESUME.format(work=str(tmp_path / 'resumed'), ckpt=forged)
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
                           text=True, env=subprocess_env(), timeout=300)
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
